@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rpc: ttrpc (containerd's RPC protocol) in C: frame codec, envelope codec, an event-loop
+ * server with parked calls, a blocking client, and the transports (unix, vsock, virtio-serial
+ * and, client side only, hybrid vsock).
+ *
+ * Contract:
+ *  - Wire format exactly as containerd/ttrpc: 10-byte big-endian header, data <= 4 MiB,
+ *    odd and strictly increasing client stream ids, unary Request/Response only.
+ *  - Server: runs on one ev_loop. A handler must, before it returns, either reply
+ *    (rpc_call_reply*) or park the call (rpc_call_park). A parked call is completed later
+ *    by its holder with rpc_call_reply*, or cancelled by the server (connection gone,
+ *    timeout_nano expired, shutdown): then the server calls the holder's cancel callback,
+ *    after which the holder must forget the call. A call is freed by the reply; never touch
+ *    it afterwards.
+ *  - Every resource a peer can grow is bounded (struct rpc_limits).
+ */
+#pragma once
+
+#include "common/common.h"
+
+#include <protobuf-c/protobuf-c.h>
+
+/* ---- frames ------------------------------------------------------------------------ */
+
+#define TTRPC_HEADER_LEN 10
+#define TTRPC_MAX_DATA   (4u << 20) /* messageLengthMax in containerd/ttrpc */
+
+enum ttrpc_type {
+	TTRPC_REQUEST = 1,
+	TTRPC_RESPONSE = 2,
+	TTRPC_DATA = 3,
+};
+
+enum ttrpc_flags {
+	TTRPC_FLAG_REMOTE_CLOSED = 0x1,
+	TTRPC_FLAG_REMOTE_OPEN = 0x2,
+	TTRPC_FLAG_NO_DATA = 0x4,
+};
+
+struct ttrpc_header {
+	uint32_t length;
+	uint32_t stream_id;
+	uint8_t type;
+	uint8_t flags;
+};
+
+void ttrpc_header_encode(uint8_t out[TTRPC_HEADER_LEN], const struct ttrpc_header *h);
+void ttrpc_header_decode(const uint8_t in[TTRPC_HEADER_LEN], struct ttrpc_header *h);
+
+/* Called for each complete frame. For a frame whose length exceeds the parser's maximum,
+ * body is NULL (its data is being discarded). A negative return stops the parser and is
+ * returned by ttrpc_parser_feed(). */
+typedef int (*ttrpc_frame_cb)(void *data, const struct ttrpc_header *h, const uint8_t *body);
+
+/* Incremental frame parser: survives frames split at any byte. Frames fully inside one
+ * feed() chunk are passed without copying. */
+struct ttrpc_parser {
+	uint32_t max;
+	struct ttrpc_header hdr;
+	uint8_t hbuf[TTRPC_HEADER_LEN];
+	size_t hlen;      /* header bytes gathered */
+	uint8_t *body;    /* partial body being gathered */
+	size_t body_have;
+	size_t discard;   /* bytes of an oversized body still to skip */
+};
+
+void ttrpc_parser_init(struct ttrpc_parser *p, uint32_t max);
+void ttrpc_parser_reset(struct ttrpc_parser *p);
+int ttrpc_parser_feed(struct ttrpc_parser *p, const uint8_t *buf, size_t len, ttrpc_frame_cb cb,
+		      void *data);
+/* True while a frame is partially received (its memory is held). */
+bool ttrpc_parser_mid_frame(const struct ttrpc_parser *p);
+
+/* Appends header + data. -EMSGSIZE when len exceeds TTRPC_MAX_DATA. */
+int ttrpc_frame_append(struct bytebuf *out, uint32_t stream_id, uint8_t type, uint8_t flags,
+		       const void *data, size_t len);
+
+/* ---- envelope: ttrpc.Request / ttrpc.Response / google.rpc.Status ------------------------ */
+
+struct ttrpc_slice {
+	const uint8_t *ptr;
+	size_t len;
+};
+
+struct ttrpc_request {
+	struct ttrpc_slice service, method, payload;
+	int64_t timeout_nano;
+	size_t n_metadata;
+};
+
+struct ttrpc_response {
+	bool has_status;
+	int32_t code;
+	struct ttrpc_slice message;
+	struct ttrpc_slice payload;
+};
+
+/* Decoders point into buf (no copies); unknown fields are skipped. -EBADMSG when malformed. */
+int ttrpc_request_decode(const uint8_t *buf, size_t len, struct ttrpc_request *req);
+int ttrpc_response_decode(const uint8_t *buf, size_t len, struct ttrpc_response *resp);
+
+/* Appends a whole Response frame. OK responses carry the empty status (0a 00) as
+ * containerd/ttrpc does; error responses carry no payload. */
+int ttrpc_response_frame_append(struct bytebuf *out, uint32_t stream_id, int32_t code,
+				const char *message, const ProtobufCMessage *payload);
+int ttrpc_request_frame_append(struct bytebuf *out, uint32_t stream_id, const char *service,
+			       const char *method, const uint8_t *payload, size_t payload_len,
+			       int64_t timeout_nano);
+
+/* ---- addresses and transports ------------------------------------------------------------ */
+
+enum rpc_addr_kind {
+	RPC_ADDR_UNIX,   /* unix:///path, unix://@abstract */
+	RPC_ADDR_VSOCK,  /* vsock://CID:PORT, CID -1 = any */
+	RPC_ADDR_SERIAL, /* serial:///dev/virtio-ports/NAME (server side) */
+	RPC_ADDR_HVSOCK, /* hvsock:///path/vmm.sock:PORT (client side, hybrid vsock) */
+};
+
+struct rpc_addr {
+	enum rpc_addr_kind kind;
+	char path[108];
+	uint32_t cid;
+	uint32_t port;
+};
+
+/* Parses the four forms; a bare absolute path means unix. -EINVAL names nothing: callers
+ * print the string they passed. */
+int rpc_addr_parse(const char *s, struct rpc_addr *ret);
+
+/* ---- server --------------------------------------------------------------------------------- */
+
+struct rpc_server;
+struct rpc_call;
+
+typedef void (*rpc_handler)(struct rpc_call *call, void *request);
+
+struct rpc_method {
+	const char *name;
+	const ProtobufCMessageDescriptor *input; /* NULL: the request payload is ignored */
+	rpc_handler handler;                      /* NULL: answered UNIMPLEMENTED */
+};
+
+struct rpc_service {
+	const char *name;
+	const struct rpc_method *methods;
+	size_t n_methods;
+};
+
+struct rpc_limits {
+	unsigned max_connections;
+	unsigned max_inflight;   /* calls per connection, parked ones included */
+	size_t output_pause;     /* queued reply bytes at which we stop reading a connection */
+	size_t output_max;       /* queued reply bytes at which the connection is dropped */
+};
+
+extern const struct rpc_limits rpc_default_limits;
+
+int rpc_server_new(struct ev_loop *loop, const struct rpc_limits *limits, void *userdata,
+		   struct rpc_server **ret);
+void rpc_server_free(struct rpc_server *s);
+/* The service table must outlive the server. */
+int rpc_server_add_service(struct rpc_server *s, const struct rpc_service *svc);
+int rpc_server_listen(struct rpc_server *s, const char *addr);
+/* Drops every connection (parked calls are cancelled) and stops listening. */
+void rpc_server_shutdown(struct rpc_server *s);
+unsigned rpc_server_connections(const struct rpc_server *s);
+
+void *rpc_call_userdata(const struct rpc_call *call);
+const char *rpc_call_method(const struct rpc_call *call);
+/* CLOCK_MONOTONIC deadline from timeout_nano, 0 = none. */
+uint64_t rpc_call_deadline(const struct rpc_call *call);
+
+void rpc_call_reply(struct rpc_call *call, const ProtobufCMessage *response);
+void rpc_call_reply_error(struct rpc_call *call, int code, const char *fmt, ...) _printf_(3, 4);
+/* Status from errno_to_rpc_code(err); the message is formatted with errno = err (%m works). */
+void rpc_call_reply_errno(struct rpc_call *call, int err, const char *fmt, ...) _printf_(3, 4);
+
+typedef void (*rpc_cancel_cb)(struct rpc_call *call, void *data);
+void rpc_call_park(struct rpc_call *call, rpc_cancel_cb cancel, void *data);
+
+/* ---- client (blocking; for emberctl, tests and benchmarks) --------------------------------- */
+
+struct rpc_client;
+
+struct rpc_status {
+	int code;
+	char message[512];
+};
+
+int rpc_client_connect(const char *addr, int timeout_ms, struct rpc_client **ret);
+void rpc_client_free(struct rpc_client *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rpc_client *, rpc_client_free)
+int rpc_client_fd(const struct rpc_client *c);
+
+/* One unary call. Returns < 0 on a transport failure; 0 when a response arrived: then
+ * st->code says whether it succeeded, and on success *response holds the decoded reply
+ * (free with protobuf_c_message_free_unpacked). timeout_ns 0 = none (also sent as
+ * timeout_nano). */
+int rpc_client_call(struct rpc_client *c, const char *service, const char *method,
+		    const ProtobufCMessage *request, const ProtobufCMessageDescriptor *response_desc,
+		    ProtobufCMessage **response, uint64_t timeout_ns, struct rpc_status *st);
+
+/* Pipelining: send without waiting, then receive responses in arrival order. The received
+ * payload points into the client's buffer until the next recv. */
+int rpc_client_send(struct rpc_client *c, const char *service, const char *method,
+		    const uint8_t *payload, size_t len, int64_t timeout_nano, uint32_t *stream_id);
+int rpc_client_flush(struct rpc_client *c);
+int rpc_client_recv(struct rpc_client *c, uint32_t *stream_id, struct rpc_status *st,
+		    struct ttrpc_slice *payload);
