@@ -45,12 +45,6 @@ int config_parse_args(struct agent_config *cfg, int argc, char **argv);
 /* Sets the listen list to the single address (replacing). */
 int config_set_listen(struct agent_config *cfg, const char *addr);
 
-/* ---- exit statuses: the contract between ember-agent and ember-init ---- */
-
-/* The agent exits with this after DestroySandbox: init powers the VM off instead of
- * restarting the agent. Any other exit is a crash to restart. */
-#define AGENT_EXIT_SANDBOX_DESTROYED 100
-
 /* ---- state shared by the services ---- */
 
 struct agent {

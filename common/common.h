@@ -23,6 +23,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/* ---- process contract between ember-init and ember-agent ---------------------- */
+
+/* The agent exits with this status after DestroySandbox: init powers the VM off instead of
+ * restarting the agent. Any other exit of the agent is a crash that init restarts. */
+#define EMBER_EXIT_SANDBOX_DESTROYED 100
+
 /* ---- small language helpers ------------------------------------------------ */
 
 #define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))

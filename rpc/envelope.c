@@ -63,7 +63,7 @@ static int pb_skip(struct pb_reader *r, unsigned wt)
 	}
 }
 
-/* Reads the next key; 0 at the end, 1 with *field/*wt set. */
+/* Reads the next key: 0 at the end, 1 with field and wire type set. */
 static int pb_key(struct pb_reader *r, uint32_t *field, unsigned *wt)
 {
 	if (r->p >= r->end)

@@ -162,6 +162,8 @@ void rpc_server_free(struct rpc_server *s);
 /* The service table must outlive the server. */
 int rpc_server_add_service(struct rpc_server *s, const struct rpc_service *svc);
 int rpc_server_listen(struct rpc_server *s, const char *addr);
+/* Serves an already connected stream socket (socket activation, tests). Takes the fd. */
+int rpc_server_adopt_fd(struct rpc_server *s, int fd);
 /* Drops every connection (parked calls are cancelled) and stops listening. */
 void rpc_server_shutdown(struct rpc_server *s);
 unsigned rpc_server_connections(const struct rpc_server *s);

@@ -592,6 +592,16 @@ fail:
 	return r;
 }
 
+int rpc_server_adopt_fd(struct rpc_server *s, int fd)
+{
+	int r = fd_nonblock(fd, true);
+	if (r >= 0)
+		r = conn_new(s, fd, NULL);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
 /* ---- server ---- */
 
 int rpc_server_new(struct ev_loop *loop, const struct rpc_limits *limits, void *userdata,
