@@ -19,9 +19,20 @@ static void signal_cb(struct ev_loop *loop, struct ev_io *io, uint32_t revents _
 	}
 }
 
+static void no_op_handler(int sig _unused_)
+{
+}
+
 static int setup_signals(struct ev_loop *loop, struct ev_io *io)
 {
+	struct sigaction sa = {.sa_handler = no_op_handler};
 	sigset_t mask;
+
+	/* As PID 1 of a pid namespace, a signal whose disposition is SIG_DFL is dropped even
+	 * when blocked, so signalfd would never see it: install a handler that never runs
+	 * (the signals stay blocked). */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 
 	/* Sockets whose peer went away must give EPIPE, not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);

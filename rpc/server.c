@@ -652,13 +652,10 @@ void rpc_server_shutdown(struct rpc_server *s)
 	}
 	while (!list_empty(&s->conns)) {
 		struct rpc_conn *c = list_entry(s->conns.next, struct rpc_conn, node);
-		/* Flush what is queued (e.g. DestroySandbox's own reply) on a best-effort
-		 * basis before the connection goes. */
-		if (!c->dead && bytebuf_used(&c->out) > 0) {
-			(void)fd_nonblock(c->fd, false);
-			(void)loop_write(c->fd, c->out.data + c->out.head, bytebuf_used(&c->out));
-			bytebuf_consume(&c->out, bytebuf_used(&c->out));
-		}
+		/* One non-blocking attempt to send what is queued: a peer that does not read
+		 * must not hold up shutdown. */
+		if (!c->dead && bytebuf_used(&c->out) > 0)
+			(void)!write(c->fd, c->out.data + c->out.head, bytebuf_used(&c->out));
 		conn_close(c);
 	}
 }
