@@ -115,6 +115,16 @@ int rpc_client_recv(struct rpc_client *c, uint32_t *stream_id, struct rpc_status
 	}
 }
 
+bool rpc_client_has_frame(const struct rpc_client *c)
+{
+	size_t have = bytebuf_used(&c->in) - c->frame_len;
+	if (have < TTRPC_HEADER_LEN)
+		return false;
+	struct ttrpc_header h;
+	ttrpc_header_decode(c->in.data + c->in.head + c->frame_len, &h);
+	return have - TTRPC_HEADER_LEN >= h.length;
+}
+
 int rpc_client_call(struct rpc_client *c, const char *service, const char *method,
 		    const ProtobufCMessage *request, const ProtobufCMessageDescriptor *response_desc,
 		    ProtobufCMessage **response, uint64_t timeout_ns, struct rpc_status *st)
@@ -140,7 +150,7 @@ int rpc_client_call(struct rpc_client *c, const char *service, const char *metho
 
 	uint64_t deadline = timeout_ns ? now_monotonic_ns() + timeout_ns : 0;
 	for (;;) {
-		if (deadline && bytebuf_used(&c->in) - c->frame_len < TTRPC_HEADER_LEN) {
+		if (deadline && !rpc_client_has_frame(c)) {
 			uint64_t now = now_monotonic_ns();
 			if (now >= deadline)
 				return -ETIMEDOUT;

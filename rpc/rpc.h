@@ -210,3 +210,5 @@ int rpc_client_send(struct rpc_client *c, const char *service, const char *metho
 int rpc_client_flush(struct rpc_client *c);
 int rpc_client_recv(struct rpc_client *c, uint32_t *stream_id, struct rpc_status *st,
 		    struct ttrpc_slice *payload);
+/* True when a whole frame is already buffered: recv will not block (poll would not say so). */
+bool rpc_client_has_frame(const struct rpc_client *c);
