@@ -13,6 +13,9 @@
  *    timeout_nano expired, shutdown): then the server calls the holder's cancel callback,
  *    after which the holder must forget the call. A call is freed by the reply; never touch
  *    it afterwards.
+ *  - A reply may drop its connection (a peer that stopped reading), which cancels that
+ *    connection's other parked calls re-entrantly: a holder completing several calls must
+ *    pop them off its list one at a time, never walk a list with a saved next pointer.
  *  - Every resource a peer can grow is bounded (struct rpc_limits).
  */
 #pragma once
@@ -20,6 +23,7 @@
 #include "common/common.h"
 
 #include <protobuf-c/protobuf-c.h>
+#include <sys/socket.h>
 
 /* ---- frames ------------------------------------------------------------------------ */
 
@@ -127,6 +131,9 @@ struct rpc_addr {
 /* Parses the four forms; a bare absolute path means unix. -EINVAL names nothing: callers
  * print the string they passed. */
 int rpc_addr_parse(const char *s, struct rpc_addr *ret);
+/* A listening, non-blocking, close-on-exec socket for a unix or vsock address: the agent's
+ * other vsock services (log port, debug console) listen the way the rpc server does. */
+int rpc_addr_listen(const struct rpc_addr *a);
 
 /* ---- server --------------------------------------------------------------------------------- */
 
@@ -167,6 +174,16 @@ int rpc_server_adopt_fd(struct rpc_server *s, int fd);
 /* Drops every connection (parked calls are cancelled) and stops listening. */
 void rpc_server_shutdown(struct rpc_server *s);
 unsigned rpc_server_connections(const struct rpc_server *s);
+
+/* Access control (both hooks optional, one data pointer). accept: called with the peer
+ * address of each accepted socket (not for virtio-serial ports, which have no peer); false
+ * closes it at once, and the hook logs whom it refused. allow: called for each request
+ * after its method is found and before its payload is decoded; false answers
+ * PERMISSION_DENIED naming the method. */
+typedef bool (*rpc_accept_fn)(const struct sockaddr *peer, socklen_t len, void *data);
+typedef bool (*rpc_allow_fn)(const char *service, const char *method, void *data);
+void rpc_server_set_access(struct rpc_server *s, rpc_accept_fn accept, rpc_allow_fn allow,
+			   void *data);
 
 void *rpc_call_userdata(const struct rpc_call *call);
 const char *rpc_call_method(const struct rpc_call *call);
