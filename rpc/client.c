@@ -93,7 +93,8 @@ int rpc_client_recv(struct rpc_client *c, uint32_t *stream_id, struct rpc_status
 				*stream_id = h.stream_id;
 				st->code = resp.code;
 				size_t ml = MIN(resp.message.len, sizeof(st->message) - 1);
-				memcpy(st->message, resp.message.ptr, ml);
+				if (ml)
+					memcpy(st->message, resp.message.ptr, ml);
 				st->message[ml] = '\0';
 				if (payload)
 					*payload = resp.payload;
