@@ -242,6 +242,72 @@ static void test_connection_cap(void **state _unused_)
 	check_ok(again);
 }
 
+
+/* A stand-in for the VMM end of hybrid vsock (Firecracker, Cloud Hypervisor): it answers
+ * "CONNECT 1024\n" with "OK 1073741824\n" and then relays bytes to the agent. */
+static pid_t fake_vmm(const char *vmm_path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", vmm_path);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid > 0) {
+		close(lfd);
+		return pid;
+	}
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	char line[32] = {0};
+	for (size_t i = 0; i < sizeof(line) - 1 && read(c, line + i, 1) == 1 && line[i] != '\n'; i++)
+		;
+	if (strcmp(line, "CONNECT 1024\n") != 0) {
+		(void)!write(c, "ERR no listener\n", 16);
+		_exit(0);
+	}
+	(void)!write(c, "OK 1073741824\n", 14);
+	int a = raw_connect();
+	struct pollfd p[2] = {{c, POLLIN, 0}, {a, POLLIN, 0}};
+	char buf[4096];
+	for (;;) {
+		if (poll(p, 2, 5000) <= 0)
+			_exit(0);
+		for (int i = 0; i < 2; i++) {
+			if (!p[i].revents)
+				continue;
+			ssize_t n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0)
+				_exit(0);
+			if (loop_write(p[1 - i].fd, buf, (size_t)n) < 0)
+				_exit(0);
+		}
+	}
+}
+
+static void test_hybrid_vsock_client(void **state _unused_)
+{
+	char vmm[128], addr[160];
+	snprintf(vmm, sizeof(vmm), "%s/vmm.hvsock", agent.dir);
+	snprintf(addr, sizeof(addr), "hvsock://%s:1024", vmm);
+	pid_t pid = fake_vmm(vmm);
+	struct rpc_client *c = NULL;
+	assert_int_equal(rpc_client_connect(addr, 5000, &c), 0);
+	check_ok(c);
+	rpc_client_free(c);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* A VMM that refuses the port: the client reports it, not a garbled stream. */
+	snprintf(vmm, sizeof(vmm), "%s/vmm2.hvsock", agent.dir);
+	snprintf(addr, sizeof(addr), "hvsock://%s:1025", vmm);
+	pid = fake_vmm(vmm);
+	assert_int_equal(rpc_client_connect(addr, 5000, &c), -ECONNREFUSED);
+	waitpid(pid, &status, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +316,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_and_oversize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_not_reading, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hybrid_vsock_client, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
