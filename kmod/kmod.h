@@ -85,3 +85,8 @@ int kmod_load_file(const char *path, const char *name, const char *params);
  * whose dependency failed then fails on its own). Returns the number of failures. */
 int kmod_plan_load(const struct kmod_plan *plan, kmod_params_fn params, kmod_report_fn report,
 		   void *data);
+
+/* One module with its dependencies, for CreateSandbox.kernel_modules (name + parameters):
+ * the parameters apply to name only. Returns 0 or KMOD_ALREADY for name itself, KMOD_BUILTIN,
+ * -ENOENT (unknown module), -ELOOP, or the error of the first module that failed to load. */
+int kmod_load_with_deps(const struct kmod_db *db, const char *name, const char *params);

@@ -75,3 +75,48 @@ int kmod_plan_load(const struct kmod_plan *plan, kmod_params_fn params, kmod_rep
 	}
 	return failed;
 }
+
+struct one_ctx {
+	const char *name; /* normalised */
+	const char *params;
+	int first_error;
+	int result; /* of the requested module itself */
+};
+
+static const char *one_params(const char *module, void *data)
+{
+	struct one_ctx *c = data;
+	return streq(module, c->name) ? c->params : NULL;
+}
+
+static void one_report(const char *module, const char *path _unused_, int result,
+		       uint64_t ns _unused_, void *data)
+{
+	struct one_ctx *c = data;
+	if (result < 0 && c->first_error == 0)
+		c->first_error = result;
+	if (streq(module, c->name))
+		c->result = result;
+}
+
+int kmod_load_with_deps(const struct kmod_db *db, const char *name, const char *params)
+{
+	struct kmod_plan plan;
+	char norm[64];
+	int r;
+
+	r = kmod_name_normalize(name, norm, sizeof(norm));
+	if (r < 0)
+		return r;
+	r = kmod_plan_init(&plan, db);
+	if (r < 0)
+		return r;
+	r = kmod_plan_add(&plan, norm);
+	if (r == 0) {
+		struct one_ctx c = {.name = norm, .params = params};
+		kmod_plan_load(&plan, one_params, one_report, &c);
+		r = c.first_error < 0 ? c.first_error : c.result;
+	}
+	kmod_plan_done(&plan);
+	return r;
+}
