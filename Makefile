@@ -12,7 +12,7 @@ ifeq ($(CI),true)
 MESON_ARGS += -Dwerror=true
 endif
 
-.PHONY: all setup build test test-main test-sanitize test-fuzz run bench clean format
+.PHONY: all setup build test test-main test-sanitize test-fuzz run image bench clean format
 
 all: build
 
@@ -60,8 +60,12 @@ test-fuzz: setup $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
 	bash tests/fuzz/run.sh $(FUZZ_BUILD) $${FUZZ_SECONDS:-20}
 
-run: build
-	bash tools/run-demo.sh $(BUILD)
+# The main job: image, VM, and a Kata runtime's calls against the agent inside it.
+run: setup-test build
+	bash tools/vm/ember-vm-demo $(BUILD)
+
+image: build
+	bash rootfs-builder/build-image.sh --build-dir $(BUILD) -o $(BUILD)/ember-initrd.img
 
 bench: build
 	bash bench/run.sh $(BUILD)

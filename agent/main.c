@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define LOG_SUBSYSTEM "agent"
 #include "agent.h"
+#include "guest.h"
 #include "version.h"
 
 #include <signal.h>
@@ -73,6 +74,25 @@ static int agent_run(struct agent *a)
 	if ((r = rpc_server_add_service(a->server, &agent_health_service)) < 0 ||
 	    (r = rpc_server_add_service(a->server, &agent_agent_service)) < 0)
 		return log_error_errno(r, "cannot register services: %m");
+	/* Access control, log port, debug console: before the first connection, and early so
+	 * that the log port's ring holds the start-up lines of everything after it. */
+	r = guest_start(a);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up guest operations: %m");
+	/* Storages and device waits: before the sandbox, which mounts storages. */
+	r = agent_storage_init(a);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up storage: %m");
+	/* cgroups: before the container engine, which creates a cgroup per container */
+	r = agent_cgroups_setup(a);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up cgroups: %m");
+	r = sandbox_setup(a);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the container engine: %m");
+	r = agent_network_init(a);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up networking: %m");
 
 	size_t listening = 0;
 	for (size_t i = 0; i < a->cfg.n_listen; i++) {
@@ -85,7 +105,7 @@ static int agent_run(struct agent *a)
 		listening++;
 	}
 	if (listening == 0)
-		return log_error("no address to listen on");
+		return log_error_errno(-EADDRNOTAVAIL, "no address to listen on");
 
 	uint64_t ready_ns = now_monotonic_ns();
 	log_info("ember-agent %s ready in %llu us (pid %d)", EMBER_VERSION,
@@ -96,6 +116,11 @@ static int agent_run(struct agent *a)
 		return log_error_errno(r, "event loop failed: %m");
 	rpc_server_free(a->server);
 	a->server = NULL;
+	sandbox_free(a);
+	agent_cgroups_free(a);
+	guest_stop(a);
+	agent_network_done(a);
+	agent_storage_done(a);
 	ev_io_stop(a->loop, &sig_io);
 	safe_close(sig_io.fd);
 	ev_loop_free(a->loop);

@@ -213,6 +213,14 @@ void log_setup(const char *name, const char *source, enum log_format format);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_fd(int fd);
+/* Log sink: when set, every formatted line (newline included, at most 4 KiB) goes to fn
+ * instead of the log fd; NULL restores the fd. The agent's log port uses it to stream lines
+ * to the host. fn runs on the logging thread, must not block and must not log. */
+typedef void (*log_sink_fn)(const char *line, size_t len, void *data);
+void log_set_sink(log_sink_fn fn, void *data);
+/* Emits an already formatted line (e.g. one relayed from ember-init) like log_internal()
+ * emits its own: to the sink when set, else with one write() to the log fd. */
+void log_write_line(const char *line, size_t len);
 /* Parses Kata's level names (critical/fatal/panic, error, warn/warning, info, debug, trace). */
 int log_level_from_name(const char *s);
 const char *log_level_name(enum log_level level);

@@ -9,6 +9,8 @@ static struct {
 	enum log_format format;
 	enum log_level level;
 	int fd;
+	log_sink_fn sink;
+	void *sink_data;
 } log_cfg = {
 	.name = "ember",
 	.source = "ember",
@@ -42,6 +44,22 @@ enum log_level log_get_level(void)
 void log_set_fd(int fd)
 {
 	log_cfg.fd = fd;
+}
+
+void log_set_sink(log_sink_fn fn, void *data)
+{
+	log_cfg.sink_data = data;
+	log_cfg.sink = fn;
+}
+
+void log_write_line(const char *line, size_t len)
+{
+	if (log_cfg.sink) {
+		log_cfg.sink(line, len, log_cfg.sink_data);
+		return;
+	}
+	ssize_t r = write(log_cfg.fd, line, len);
+	(void)r;
 }
 
 const char *log_level_name(enum log_level level)
@@ -178,8 +196,7 @@ int log_internal(enum log_level level, int err, const char *subsystem, const cha
 	line[b.len++] = '\n';
 	/* One write per line so concurrent writers (init and agent on one console) never
 	 * interleave within a line. */
-	ssize_t r = write(log_cfg.fd, line, b.len);
-	(void)r;
+	log_write_line(line, b.len);
 	errno = saved_errno;
 	return -abs(err);
 }

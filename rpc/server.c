@@ -69,9 +69,13 @@ struct rpc_server {
 	struct list_head conns;
 	unsigned n_conns;
 	unsigned next_conn_id;
+	rpc_accept_fn accept;
+	rpc_allow_fn allow;
+	void *access_data;
 };
 
 static void conn_close(struct rpc_conn *c);
+static void conn_cancel_calls(struct rpc_conn *c);
 static void conn_flush(struct rpc_conn *c);
 
 /* ---- calls ---- */
@@ -271,6 +275,12 @@ static void dispatch_request(struct rpc_conn *c, const struct ttrpc_header *h, c
 			    svc->name, name);
 		return;
 	}
+	if (s->allow && !s->allow(svc->name, m->name, s->access_data)) {
+		log_warn("conn %u: %s/%s denied by policy", c->id, svc->name, m->name);
+		reply_error(c, h->stream_id, RPC_PERMISSION_DENIED,
+			    "%s is blocked by the agent policy", m->name);
+		return;
+	}
 	if (!m->handler) {
 		reply_error(c, h->stream_id, RPC_UNIMPLEMENTED,
 			    "/%s/%s is not implemented by ember (see docs/compatibility.md)",
@@ -357,6 +367,15 @@ static int on_frame(void *data, const struct ttrpc_header *h, const uint8_t *bod
 				    "StreamID must be odd for client initiated streams");
 			return 0;
 		}
+		if (c->serial && h->stream_id == 1 && c->last_stream > 0) {
+			/* A virtio-serial port does not always show the guest a hang-up
+			 * between two host clients; every ttrpc client starts at stream 1,
+			 * so stream 1 again means a new client: the old one's parked calls
+			 * can never be answered. */
+			log_debug("conn %u: stream 1 again: a new host client", c->id);
+			conn_cancel_calls(c);
+			c->last_stream = 0;
+		}
 		if (h->stream_id <= c->last_stream) {
 			reply_error(c, h->stream_id, RPC_INVALID_ARGUMENT,
 				    "StreamID cannot be re-used and must increment");
@@ -427,19 +446,24 @@ static void conn_free(struct rpc_conn *c)
 
 static void serial_reopen_cb(struct ev_loop *loop, struct ev_timer *t);
 
+/* Parked calls die with their client: their holders forget them. */
+static void conn_cancel_calls(struct rpc_conn *c)
+{
+	while (!list_empty(&c->calls)) {
+		struct rpc_call *call = list_entry(c->calls.next, struct rpc_call, node);
+		if (call->cancel)
+			call->cancel(call, call->cancel_data);
+		call_finish(call);
+	}
+}
+
 static void conn_close(struct rpc_conn *c)
 {
 	struct rpc_server *s = c->server;
 
 	if (!c->dead) {
 		c->dead = true;
-		/* Parked calls die with their connection: their holders forget them. */
-		while (!list_empty(&c->calls)) {
-			struct rpc_call *call = list_entry(c->calls.next, struct rpc_call, node);
-			if (call->cancel)
-				call->cancel(call, call->cancel_data);
-			call_finish(call);
-		}
+		conn_cancel_calls(c);
 		ev_io_stop(s->loop, &c->io);
 		c->fd = safe_close(c->fd);
 		list_del(&c->node);
@@ -512,11 +536,17 @@ static void listener_accept_cb(struct ev_loop *loop _unused_, struct ev_io *io,
 {
 	struct rpc_listener *l = io->data;
 	struct rpc_server *s = l->server;
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof(peer);
 
-	int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd = accept4(l->fd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn_errno(errno, "accept on %s: %m", l->addr.path);
+		return;
+	}
+	if (s->accept && !s->accept((struct sockaddr *)&peer, peer_len, s->access_data)) {
+		close(fd); /* the filter logged whom it refused */
 		return;
 	}
 	if (s->n_conns >= s->limits.max_connections) {
@@ -592,6 +622,11 @@ fail:
 	return r;
 }
 
+int rpc_addr_listen(const struct rpc_addr *a)
+{
+	return transport_listen(a);
+}
+
 int rpc_server_adopt_fd(struct rpc_server *s, int fd)
 {
 	int r = fd_nonblock(fd, true);
@@ -627,6 +662,14 @@ int rpc_server_add_service(struct rpc_server *s, const struct rpc_service *svc)
 	v[s->n_services++] = svc;
 	s->services = v;
 	return 0;
+}
+
+void rpc_server_set_access(struct rpc_server *s, rpc_accept_fn accept, rpc_allow_fn allow,
+			   void *data)
+{
+	s->accept = accept;
+	s->allow = allow;
+	s->access_data = data;
 }
 
 unsigned rpc_server_connections(const struct rpc_server *s)

@@ -26,15 +26,24 @@ BUILD_PKGS=(
 	libseccomp-dev libcap-dev libmount-dev libblkid-dev
 	libnl-3-dev libnl-route-3-dev libcmocka-dev libjson-c-dev
 	dpkg-dev # dpkg-source, to unpack util-linux for the static libmount build
+	musl-tools # musl-gcc: ember-init links in ~90 KiB with musl (~860 KiB with glibc)
 )
 # shellcheck disable=SC2034
 TEST_PKGS=(
 	golang-go golang-github-containerd-ttrpc-dev
 	clang libclang-rt-14-dev
 	busybox-static iproute2 util-linux procps
+	iptables # Get/SetIPTables against the real tools (tests/integration/test-network.c)
+	crun # the anchor of bench/container.sh (container start side by side with crun run)
+)
+# shellcheck disable=SC2034
+VM_PKGS=(
+	# the VM suite and `make image`/`make run`: Debian's kernel booted under QEMU
+	qemu-system-x86 linux-image-amd64
+	e2fsprogs zstd xz-utils busybox-static python3
 )
 # Order matters only for "all". Each name NAME maps to the array ${NAME^^}_PKGS.
-PKG_GROUPS=(build test)
+PKG_GROUPS=(build test vm)
 
 # Bump to force a rebuild of the static util-linux libraries everywhere.
 UL_RECIPE=1

@@ -4,9 +4,20 @@
 
 #include <getopt.h>
 
+extern const struct ctl_command ctl_commands_net[]; /* cmd-net.c */
+extern const struct ctl_command ctl_commands_storage[]; /* cmd-storage.c */
+extern const struct ctl_command ctl_commands_container[]; /* cmd-container.c */
+extern const struct ctl_command ctl_commands_guest[]; /* cmd-guest.c */
+extern const struct ctl_command ctl_commands_cgroup[]; /* cmd-cgroup.c */
+
 static const struct ctl_command *const command_tables[] = {
 	ctl_commands_health,
 	ctl_commands_call,
+	ctl_commands_net,
+	ctl_commands_storage,
+	ctl_commands_container,
+	ctl_commands_guest,
+	ctl_commands_cgroup,
 };
 
 int ctl_connect(struct ctl *ctl)

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The cgroup module's own structures; nothing outside agent/cgroup/ includes this. */
+#pragma once
+
+#include "cgroup.h"
+
+struct cgroup_mgr {
+	struct ev_loop *loop;
+	char *mnt;       /* the cgroup2 mount point, NULL when there is none */
+	char *base_rel;  /* the base relative to the mount root ("" = the root) */
+	char *base_abs;  /* mnt + base_rel */
+	int base_fd;     /* O_PATH | O_DIRECTORY */
+	bool base_is_root;
+	bool agent_moved; /* the agent sits in <base>/ember-agent */
+	/* Outside the VM: "ember.<pid ns inode>.<pid>", a directory of this agent's own under
+	 * the base that holds its containers' cgroups, so that agents sharing a host never
+	 * collide and never write to a shared cgroup (the host's root). "" in the VM. */
+	char *prefix;
+
+	int inotify_fd;
+	struct ev_io inotify_io;
+
+	struct list_head cgroups;
+	unsigned n_cgroups;
+	cgroup_oom_fn oom;
+	void *oom_data;
+};
+
+struct cgroup {
+	struct list_head node;
+	struct cgroup_mgr *mgr;
+	char *id;
+	char *rel;   /* relative to the base: [prefix/]converted CgroupsPath */
+	char *path;  /* relative to the mount root: base_rel + rel */
+	int dir_fd;
+	int events_wd, memory_wd; /* inotify: cgroup.events, memory.events; -1 = none */
+	uint64_t oom_kills;
+	struct list_head waiters; /* struct cgroup_waiter, pending freeze/thaw */
+	char *pending_cpus, *pending_mems; /* cpusets the guest could not honour yet */
+	/* Removed while processes were still exiting: the directory goes once cgroup.events
+	 * says "populated 0" (or is left after CGROUP_DRAIN_TIMEOUT_NS). Invisible to
+	 * cgroup_find(); its path stays taken meanwhile. */
+	bool dying;
+	struct ev_timer dying_timer;
+};
+
+/* hierarchy.c */
+int hierarchy_open(struct cgroup_mgr *m, const char *base_dir);
+/* Controllers the base offers (its cgroup.controllers). */
+unsigned hierarchy_available(struct cgroup_mgr *m);
+/* mkdir -p of rel below the base, enabling `want` in the subtree_control of the base and of
+ * every directory above the leaf. *created = how many trailing components were created
+ * (the leaf included). Returns the parent directory's fd (O_PATH) in *parent_fd. */
+int hierarchy_make_path(struct cgroup_mgr *m, const char *rel, unsigned want, int *parent_fd,
+			int *created, char *err, size_t errsz);
+/* rmdir of rel and then of its ancestors, at most `levels` directories in all; stops at the
+ * first one that is not empty. The leaf's errno is returned. */
+int hierarchy_remove_path(struct cgroup_mgr *m, const char *rel, int levels);
+
+/* events.c */
+int events_setup(struct cgroup_mgr *m);
+void events_done(struct cgroup_mgr *m);
+void events_watch(struct cgroup *cg);
+void events_unwatch(struct cgroup *cg);
+/* manager.c: a dying cgroup's cgroup.events changed: removes it when it is empty (cg may be
+ * freed). */
+void manager_dying_check(struct cgroup *cg);
+
+/* Completes every waiter of cg with r, now (cgroup_destroy). */
+void events_fail_waiters(struct cgroup *cg, int r);
