@@ -40,7 +40,12 @@ expect_error() {
 	grep -q "^emberctl: $code: .*$text" "$T/err" || fail "$name" "got: $(cat "$T/err")"
 }
 
-metric() { ctl metrics | awk -v h="$1" 'index($0, h " ") == 1 { print $2; exit }'; }
+# Read the whole reply first: an awk that exits early would SIGPIPE emberctl under pipefail.
+metric() {
+	local text
+	text=$(ctl metrics) || return 1
+	awk -v h="$1" 'index($0, h " ") == 1 { print $2; exit }' <<<"$text"
+}
 
 # ---- the clock -----------------------------------------------------------------------------
 # 2030-01-01T00:00:00Z: far from any real clock, so the log's timestamps prove it moved.
@@ -68,7 +73,7 @@ if [[ -n ${EMBER_VM_CPU_TARGET:-} ]]; then
 	ctl call OnlineCPUMem "{\"nb_cpus\":$EMBER_VM_CPU_TARGET,\"cpu_only\":true}" >/dev/null ||
 		fail online-cpu "could not online $EMBER_VM_CPU_TARGET CPUs"
 	last=$((EMBER_VM_CPU_TARGET - 1))
-	ctl metrics | grep -q "^kata_guest_cpu_time{cpu=\"$last\",item=\"user\"}" ||
+	ctl metrics | grep "^kata_guest_cpu_time{cpu=\"$last\",item=\"user\"}" >/dev/null ||
 		fail online-cpu "cpu$last is not in /proc/stat after OnlineCPUMem"
 	pass online-cpu
 else

@@ -239,9 +239,9 @@ reproducible)
 	cmp "$T/initrd-1.img" "$T/initrd-2.img" || fail "the initrd differs between builds"
 	cmp "$T/root-1.img" "$T/root-2.img" || fail "the ext4 image differs between builds"
 	# The ext4 image holds what the initrd holds, owned by root, with the device nodes.
-	debugfs -R "stat /sbin/init" "$T/root-1.img" 2>/dev/null | grep -q "User:     0" ||
+	debugfs -R "stat /sbin/init" "$T/root-1.img" 2>/dev/null | grep "User:     0" >/dev/null ||
 		fail "/sbin/init is not owned by root in the ext4 image"
-	debugfs -R "stat /dev/console" "$T/root-1.img" 2>/dev/null | grep -q "Type: character special" ||
+	debugfs -R "stat /dev/console" "$T/root-1.img" 2>/dev/null | grep "Type: character special" >/dev/null ||
 		fail "/dev/console is missing in the ext4 image"
 	echo "initrd: $(stat -c %s "$T/initrd-1.img") bytes, ext4: $(stat -c %s "$T/root-1.img") bytes, identical twice"
 	;;
