@@ -135,6 +135,10 @@ static int apply_option(const char *key, const char *value, void *data)
 			return replace_str(&cfg->agent_port, port);
 		if (streq(key, "agent.server_addr"))
 			free(TAKE_PTR(cfg->agent_port));
+		if (streq(key, "agent.log_vport")) {
+			uint32_t vport = 0;
+			cfg->log_relay = value && parse_u32(value, &vport) >= 0 && vport > 0;
+		}
 		return 0;
 	}
 	if (streq(opt, "debug_shell")) {

@@ -78,6 +78,9 @@ struct init_config {
 	char *debug_shell; /* NULL = none */
 	/* NAME of agent.server_addr=serial:///dev/virtio-ports/NAME: wait for that port. */
 	char *agent_port;
+	/* agent.log_vport=N (N > 0): the agent streams logs to the host; init relays its own
+	 * lines through the agent (EMBER_INIT_LOG_FD) so that they reach the host too. */
+	bool log_relay;
 	/* From argv, not the kernel: test mode and its scratch root ("" = the real root). */
 	bool test_mode;
 	char *root;

@@ -3,6 +3,7 @@
 #define LOG_SUBSYSTEM "init"
 #include "init/init.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
 #include <sys/epoll.h>
@@ -39,12 +40,56 @@ struct supervisor {
 	enum phase phase;
 	enum init_action action;
 	bool marker_written;
+	/* agent.log_vport: init's log lines go into this pipe; the agent holds the read end
+	 * (EMBER_INIT_LOG_FD) and forwards them to the host. Init keeps the read end too, so
+	 * a restarted agent gets the same pipe and nothing written meanwhile is lost. */
+	int relay_read, relay_write;
 	/* ember.debug_shell: a shell on the console, respawned when it exits. */
 	pid_t shell;
 	struct ev_timer shell_timer;
 };
 
 #define SHELL_RESPAWN_NS (1 * NSEC_PER_SEC)
+#define INIT_LOG_RELAY_FD 3
+#define STRINGIFY_(x)     #x
+#define STRINGIFY(x)      STRINGIFY_(x)
+
+/* Log sink while relaying: a line the pipe cannot take at once (no agent reading, pipe
+ * full) goes to the console instead; init never waits for the agent. */
+static void relay_sink(const char *line, size_t len, void *data)
+{
+	struct supervisor *s = data;
+	if (write(s->relay_write, line, len) == (ssize_t)len)
+		return;
+	(void)!write(STDERR_FILENO, line, len);
+}
+
+static void relay_setup(struct supervisor *s)
+{
+	int p[2];
+	if (!s->cfg->log_relay)
+		return;
+	/* Both ends above INIT_LOG_RELAY_FD, so that the dup2 in the child always copies. */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_warn_errno(errno, "no log relay to the agent: %m");
+		return;
+	}
+	s->relay_read = fcntl(p[0], F_DUPFD_CLOEXEC, 10);
+	s->relay_write = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
+	close(p[0]);
+	close(p[1]);
+	if (s->relay_read < 0 || s->relay_write < 0) {
+		s->relay_read = safe_close(s->relay_read);
+		s->relay_write = safe_close(s->relay_write);
+		return;
+	}
+	/* The agent reads its end with a blocking read only when epoll said it may. */
+	(void)fd_nonblock(s->relay_read, false);
+	/* Lines in the agent's (Kata's JSON) form: they end up next to the agent's own. */
+	log_setup("ember-init", "init", LOG_FORMAT_JSON);
+	log_set_sink(relay_sink, s);
+	log_info("init log lines now go through the agent's log port");
+}
 
 static void shutdown_begin(struct supervisor *s, enum init_action action, const char *why);
 
@@ -78,9 +123,31 @@ static int agent_spawn(struct supervisor *s)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 						POSIX_SPAWN_SETSID);
 	char *argv[] = {s->cfg->agent, NULL};
+	char **envp = environ;
+	_cleanup_free_ char **relay_env = NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (s->relay_read >= 0) {
+		/* The read end is close-on-exec at a number above 2; dup2 onto
+		 * INIT_LOG_RELAY_FD gives the agent a copy without the flag. */
+		size_t n = 0;
+		while (environ[n])
+			n++;
+		relay_env = calloc(n + 2, sizeof(char *));
+		if (!relay_env) {
+			posix_spawn_file_actions_destroy(&fa);
+			posix_spawnattr_destroy(&attr);
+			return -ENOMEM;
+		}
+		memcpy(relay_env, environ, n * sizeof(char *));
+		relay_env[n] = (char *)"EMBER_INIT_LOG_FD=" STRINGIFY(INIT_LOG_RELAY_FD);
+		envp = relay_env;
+		posix_spawn_file_actions_adddup2(&fa, s->relay_read, INIT_LOG_RELAY_FD);
+	}
 	/* glibc's posix_spawn is clone(CLONE_VM|CLONE_VFORK): it returns once the child has
 	 * exec'd, with exec's error if it failed. */
-	r = posix_spawn(&pid, s->cfg->agent, NULL, &attr, argv, environ);
+	r = posix_spawn(&pid, s->cfg->agent, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r != 0)
 		return -r;
@@ -333,7 +400,8 @@ static void signal_cb(struct ev_loop *loop _unused_, struct ev_io *io, uint32_t 
 enum init_action supervise(struct init_config *cfg, uint64_t start_ns, uint64_t modules_ns)
 {
 	struct supervisor s = {
-		.cfg = cfg, .start_ns = start_ns, .modules_ns = modules_ns, .action = cfg->shutdown};
+		.cfg = cfg, .start_ns = start_ns, .modules_ns = modules_ns, .action = cfg->shutdown,
+		.relay_read = -1, .relay_write = -1};
 	sigset_t mask;
 	int r, fd;
 
@@ -355,6 +423,7 @@ enum init_action supervise(struct init_config *cfg, uint64_t start_ns, uint64_t 
 		return cfg->shutdown;
 	}
 
+	relay_setup(&s);
 	agent_start(&s);
 	if (cfg->debug_shell && !cfg->test_mode)
 		shell_start(&s);
@@ -371,5 +440,11 @@ enum init_action supervise(struct init_config *cfg, uint64_t start_ns, uint64_t 
 	ev_timer_stop(s.loop, &s.phase_timer);
 	ev_timer_stop(s.loop, &s.shell_timer);
 	ev_loop_free(s.loop);
+	if (s.relay_write >= 0) {
+		/* The agent is gone: the shutdown's last lines go to the console. */
+		log_set_sink(NULL, NULL);
+		safe_close(s.relay_write);
+		safe_close(s.relay_read);
+	}
 	return s.action;
 }

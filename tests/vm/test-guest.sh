@@ -65,7 +65,7 @@ ctl --addr vsock://1:1025 logs >/tmp/logs 2>&1 &
 logs=$!
 sleep 3
 kill $logs
-echo "guest-vsock log-port: replayed=$(grep -c '"msg":"ember-agent .* ready in' /tmp/logs) json=$(grep -c '^{"msg":' /tmp/logs)"
+echo "guest-vsock log-port: replayed=$(grep -c '"msg":"ember-agent .* ready in' /tmp/logs) json=$(grep -c '^{"msg":' /tmp/logs) init=$(grep -c '"name":"ember-init"' /tmp/logs)"
 printf 'echo hello-$$\nexit\n' | ctl --addr vsock://1:1026 console >/tmp/console 2>&1
 echo "guest-vsock console: $(grep -o 'hello-[0-9][0-9]*' /tmp/console | head -n1)"
 wait $agent
@@ -127,7 +127,8 @@ EMBER_VM_CPU_TARGET=2 EMBER_VM_SWAP_PCI=$slot bash "$SRC/tests/vm/guest-ops.sh" 
 console_wait "$A" "guest-vsock console: "
 grep guest-vsock "$A/console.log"
 grep -q "guest-vsock rpc: SERVING" "$A/console.log" || fail "rpc over vsock CID 1"
-grep -qE "guest-vsock log-port: replayed=1 json=[1-9]" "$A/console.log" || fail "log port"
+grep -qE "guest-vsock log-port: replayed=1 json=[1-9][0-9]* init=[1-9]" "$A/console.log" ||
+	fail "log port (the agent's replayed lines and ember-init's relayed ones)"
 grep -qE "guest-vsock console: hello-[0-9]+" "$A/console.log" || fail "debug console"
 stop_vm "$A"
 
