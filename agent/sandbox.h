@@ -24,6 +24,9 @@
 #define SANDBOX_MAX_CONTAINERS 1024
 #define SANDBOX_MAX_EXECS      1024 /* processes per container */
 #define SANDBOX_READ_MAX       (1u << 20)
+/* Stdio pipes of container processes (agent.container_pipe_size overrides): one ReadStdout
+ * returns what the pipe holds, so a larger pipe means fewer round trips per MiB. */
+#define SANDBOX_PIPE_SIZE      (256u << 10)
 /* After the process is reaped, a pending read gets this long to drain the pipe before it
  * ends with EOF, even if an orphaned grandchild still holds the write end (Kata #1160). */
 #define SANDBOX_DRAIN_NS (500 * NSEC_PER_MSEC)

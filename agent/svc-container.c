@@ -391,7 +391,7 @@ void svc_create_container(struct rpc_call *call, void *request)
 				sizeof(err));
 	if (r < 0)
 		goto fail;
-	r = ct_stdio_open(&stdio, plan->tty, sb->agent->cfg.container_pipe_size);
+	r = ct_stdio_open(&stdio, plan->tty, sb->agent->cfg.container_pipe_size ?: SANDBOX_PIPE_SIZE);
 	if (r < 0) {
 		snprintf(err, sizeof(err), "cannot open stdio: %s", strerror(-r));
 		goto fail;

@@ -116,7 +116,7 @@ void svc_exec_process(struct rpc_call *call, void *request)
 	plan->cgroup_fd = agent_cgroup_fd(sb->agent, c->id);
 	if (plan->cgroup_fd < 0)
 		plan->cgroup_fd = -1;
-	r = ct_stdio_open(&stdio, plan->tty, sb->agent->cfg.container_pipe_size);
+	r = ct_stdio_open(&stdio, plan->tty, sb->agent->cfg.container_pipe_size ?: SANDBOX_PIPE_SIZE);
 	if (r < 0) {
 		snprintf(err, sizeof(err), "cannot open stdio: %s", strerror(-r));
 		goto fail;

@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 			int fd = open("/dev/null", O_RDWR);
 			dup2(fd, 0);
 			dup2(fd, 1);
-			execlp("crun", "crun", "run", "--bundle", bundle, cid, (char *)NULL);
+			execlp("crun", "crun", "--cgroup-manager=disabled", "run", "--bundle", bundle, cid, (char *)NULL);
 			_exit(127);
 		}
 		int st;

@@ -20,4 +20,8 @@ J
 unshare -pmnf --mount-proc sh -c "mount -t tmpfs tmpfs /run && exec '$build/agent/ember-agent' --listen unix://$work/agent.sock --log-level warn" &
 agent=$!
 for _ in $(seq 100); do [ -S "$work/agent.sock" ] && break; sleep 0.05; done
-"$build/bench/bench-container" "unix://$work/agent.sock" "$work/bundle/rootfs" "$work/bundle"
+# crun refuses the hybrid cgroup layout of development hosts: give it a private mount
+# namespace where /sys/fs/cgroup is the unified hierarchy (nothing global changes).
+unshare -m sh -c "mount --make-rprivate / && umount -R /sys/fs/cgroup 2>/dev/null; \
+	mount -t cgroup2 none /sys/fs/cgroup && \
+	exec '$build/bench/bench-container' 'unix://$work/agent.sock' '$work/bundle/rootfs' '$work/bundle'"

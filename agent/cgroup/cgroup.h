@@ -12,11 +12,11 @@
  *  - Container cgroups live at <base>/<path>, path from Linux.CgroupsPath ("a:b:c" -> a/b/c,
  *    "" -> <container id>). Outside the VM (not a child of PID 1, nor PID 1, in the initial
  *    pid namespace) they live at <base>/ember.<pid ns inode>.<pid>/<path>, so that agents
- *    sharing a host (the tests) never collide nor write to a shared cgroup. Only the controllers the agent uses (cpu, cpuset, io, memory,
- *    pids, hugetlb) are enabled in cgroup.subtree_control on the way down, and only those
- *    the hierarchy offers. When the base itself holds processes (the agent, outside the
- *    VM), the agent moves into <base>/ember-agent first: cgroup v2 forbids controllers in
- *    a cgroup with processes of its own ("no internal processes").
+ *    sharing a host (the tests) never collide nor write to a shared cgroup. Only the controllers
+ * the agent uses (cpu, cpuset, io, memory, pids, hugetlb) are enabled in cgroup.subtree_control on
+ * the way down, and only those the hierarchy offers. When the base itself holds processes (the
+ * agent, outside the VM), the agent moves into <base>/ember-agent first: cgroup v2 forbids
+ * controllers in a cgroup with processes of its own ("no internal processes").
  *  - Resources follow runc/crun's v2 conversions (see resources.c). Proto3 cannot tell an
  *    absent number from 0, so 0 means "not requested" (as in Kata's agent); what is not
  *    requested is never written. A requested limit whose controller is missing fails with
@@ -58,8 +58,8 @@ enum cgroup_controller {
 	CG_HUGETLB,
 	CG_COUNT,
 };
-#define CG_MASK(c)   (1u << (c))
-#define CG_ALL_MASK  ((1u << CG_COUNT) - 1)
+#define CG_MASK(c)  (1u << (c))
+#define CG_ALL_MASK ((1u << CG_COUNT) - 1)
 
 const char *cgroup_controller_name(enum cgroup_controller c);
 /* "cpu io memory" (cgroup.controllers / subtree_control text) -> mask of the known ones. */
@@ -69,15 +69,15 @@ unsigned cgroup_controllers_parse(const char *text);
 
 /* Linux.CgroupsPath -> a path relative to the base, without leading or trailing slashes:
  * "a:b:c" (systemd form) -> "a/b/c", "" -> cid, "/x//y/" -> "x/y". Refuses ".", "..",
- * components longer than 255 bytes, more than CGROUP_MAX_DEPTH of them, control characters, the agent's own leaf as first
- * component, and paths longer than CGROUP_PATH_MAX. */
+ * components longer than 255 bytes, more than CGROUP_MAX_DEPTH of them, control characters, the
+ * agent's own leaf as first component, and paths longer than CGROUP_PATH_MAX. */
 int cgroup_path_from_spec(const char *cgroups_path, const char *cid, char *ret, size_t retsz,
-			  char *err, size_t errsz);
+                          char *err, size_t errsz);
 
 /* ---- resources -> cgroup files (resources.c) ---- */
 
 enum {
-	CGW_OPTIONAL = 1 << 0,  /* a missing file is fine (memory.swap.max without swap) */
+	CGW_OPTIONAL = 1 << 0,   /* a missing file is fine (memory.swap.max without swap) */
 	CGW_KEEP_QUOTA = 1 << 1, /* cpu.max: value is the period; keep the current quota */
 	CGW_BFQ_WEIGHT = 1 << 2, /* io.bfq.weight; io.weight (converted) when BFQ is absent */
 	CGW_SKIP = 1 << 3,       /* set by the manager: a cpuset the guest cannot honour yet */
@@ -96,10 +96,10 @@ struct cgroup_write {
 struct cgroup_writes {
 	struct cgroup_write *w;
 	size_t n, cap;
-	unsigned controllers;   /* mask of the controllers these writes need */
-	char *cpuset_cpus;      /* requested cpuset (also in w[]): best effort, see cpuset.c */
+	unsigned controllers; /* mask of the controllers these writes need */
+	char *cpuset_cpus;    /* requested cpuset (also in w[]): best effort, see cpuset.c */
 	char *cpuset_mems;
-	char ignored[160];      /* v1-only knobs that were given: "Memory.Kernel, Network" */
+	char ignored[160]; /* v1-only knobs that were given: "Memory.Kernel, Network" */
 };
 
 void cgroup_writes_free(struct cgroup_writes *ws);
@@ -107,11 +107,11 @@ void cgroup_writes_free(struct cgroup_writes *ws);
 /* Translates resources into writes, validating every value (nothing is written).
  * res may be NULL (no writes). */
 int cgroup_plan_resources(const Grpc__LinuxResources *res, struct cgroup_writes *ret, char *err,
-			  size_t errsz);
+                          size_t errsz);
 
 /* Conversions (runc/crun). */
-uint64_t cgroup_shares_to_weight(uint64_t shares);      /* [2, 262144] -> [1, 10000] */
-uint32_t cgroup_blkio_to_io_weight(uint32_t weight);    /* [10, 1000] -> [1, 10000] */
+uint64_t cgroup_shares_to_weight(uint64_t shares);   /* [2, 262144] -> [1, 10000] */
+uint32_t cgroup_blkio_to_io_weight(uint32_t weight); /* [10, 1000] -> [1, 10000] */
 
 /* Applies the writes to the cgroup directory dirfd (a real cgroup, or a scratch directory
  * with the same files in tests). First checks that dirfd's cgroup.controllers offers every
@@ -130,7 +130,7 @@ int cgroup_read_small(int dirfd, const char *file, char *buf, size_t size);
 int cgroup_cpulist_parse(const char *s, uint64_t bits[CGROUP_MAX_CPUS / 64]);
 /* Is every bit of a also set in b? */
 bool cgroup_cpulist_subset(const uint64_t a[CGROUP_MAX_CPUS / 64],
-			   const uint64_t b[CGROUP_MAX_CPUS / 64]);
+                           const uint64_t b[CGROUP_MAX_CPUS / 64]);
 
 /* ---- statistics (stats.c) ---- */
 
@@ -173,7 +173,7 @@ struct cgroup_mgr_options {
 };
 
 int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
-		   struct cgroup_mgr **ret);
+                   struct cgroup_mgr **ret);
 /* Kills what is left in the cgroups and removes their directories where it can (processes
  * still exiting keep theirs); then frees everything. */
 void cgroup_mgr_free(struct cgroup_mgr *m);
@@ -189,7 +189,7 @@ unsigned cgroup_mgr_controllers(const struct cgroup_mgr *m);
  * processes, -CGROUP_ENOCTRL for a missing controller. On failure nothing is left
  * behind. */
 int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path,
-		  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz);
+                  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz);
 struct cgroup *cgroup_find(struct cgroup_mgr *m, const char *id);
 /* For a container without a cgroup: 0 when res asks for nothing, else -CGROUP_ENOCTRL
  * naming the first request. */
@@ -210,7 +210,7 @@ int cgroup_kill(struct cgroup *cg);
 /* Is any process left in it (cgroup.events populated)? */
 int cgroup_populated(struct cgroup *cg);
 /* Removes the directory (and its ancestors below the base while they are empty) and forgets
- * cg (cgroup_find no longer sees it). Pending freeze waiters are completed with -ECANCELED.
+ * cg (cgroup_find no longer sees it). Pending freeze waiters complete with -ENOENT.
  * When processes are still exiting (killed, not yet gone: daemons reparented inside a shared
  * pid namespace), they are killed again and the directory goes as soon as cgroup.events says
  * "populated 0", within CGROUP_DRAIN_TIMEOUT_NS; the path stays taken until then. */
@@ -221,8 +221,7 @@ int cgroup_destroy(struct cgroup *cg);
 int cgroup_mgr_cpusets_refresh(struct cgroup_mgr *m);
 
 /* Iterates the cgroups (GetMetrics). Stops when fn returns < 0 and returns that. */
-int cgroup_mgr_foreach(struct cgroup_mgr *m, int (*fn)(struct cgroup *cg, void *data),
-		       void *data);
+int cgroup_mgr_foreach(struct cgroup_mgr *m, int (*fn)(struct cgroup *cg, void *data), void *data);
 uint64_t cgroup_oom_kills(const struct cgroup *cg);
 
 /* ---- freezing ---- */
@@ -232,14 +231,16 @@ typedef void (*cgroup_waiter_fn)(struct cgroup_waiter *w, int r);
 
 /* Embedded in the caller's record. done(w, 0) when the cgroup reached the state,
  * done(w, -ETIMEDOUT) after CGROUP_FREEZE_TIMEOUT_NS (a freeze is then undone, as runc
- * does), done(w, -ECANCELED) when an opposite request or cgroup_destroy() superseded it.
- * done() runs from the event loop (or from cgroup_destroy()), never from
- * cgroup_set_frozen(): a handler that calls it replies to no other call. */
+ * does), done(w, -ECANCELED) when an opposite request superseded it, done(w, -ENOENT) when
+ * the cgroup was destroyed.
+ * done() always runs from the event loop (a zero-delay timer when decided by a call), so a
+ * handler calling in here never replies to another call under its own feet. */
 struct cgroup_waiter {
 	struct list_head node;
-	struct cgroup *cg;
-	bool target;
-	int result; /* != 0: decided (superseded), completed from the loop */
+	struct cgroup_mgr *mgr;
+	struct cgroup *cg; /* NULL once its cgroup was destroyed */
+	bool target, queued;
+	int result; /* != 0: decided (superseded, destroyed), completed from the loop */
 	struct ev_timer timer;
 	cgroup_waiter_fn done;
 };
@@ -247,7 +248,7 @@ struct cgroup_waiter {
 /* Writes cgroup.freeze. Returns 1 when the cgroup is in the state already (w unused), 0
  * when w was queued, < 0 on error. */
 int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct cgroup_waiter *w,
-		      cgroup_waiter_fn done);
+                      cgroup_waiter_fn done);
 /* Forgets a queued waiter (its call was cancelled). Safe when not queued. */
 void cgroup_waiter_cancel(struct cgroup_waiter *w);
 /* cgroup.events "frozen": 1, 0, or < 0. */

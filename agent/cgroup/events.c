@@ -32,18 +32,22 @@ void events_watch(struct cgroup *cg)
 {
 	int wd = watch(cg, "cgroup.events");
 	if (wd < 0)
-		log_warn_errno(wd, "cgroup '%s': cannot watch cgroup.events, pausing will time "
-			       "out: %m", cg->path);
+		log_warn_errno(wd,
+		               "cgroup '%s': cannot watch cgroup.events, pausing will time "
+		               "out: %m",
+		               cg->path);
 	cg->events_wd = wd < 0 ? -1 : wd;
 
 	uint64_t v;
 	if (read_oom_kills(cg, &v) < 0)
-		return; /* no memory controller: no OOM events to watch for */
+		return;    /* no memory controller: no OOM events to watch for */
 	cg->oom_kills = v; /* an adopted cgroup may have counted some already */
 	wd = watch(cg, "memory.events");
 	if (wd < 0)
-		log_warn_errno(wd, "cgroup '%s': cannot watch memory.events, OOM kills will not be "
-			       "reported: %m", cg->path);
+		log_warn_errno(wd,
+		               "cgroup '%s': cannot watch memory.events, OOM kills will not be "
+		               "reported: %m",
+		               cg->path);
 	cg->memory_wd = wd < 0 ? -1 : wd;
 }
 
@@ -82,16 +86,28 @@ int cgroup_populated(struct cgroup *cg)
 
 static void waiter_finish(struct cgroup_waiter *w, int r)
 {
-	ev_timer_stop(w->cg->mgr->loop, &w->timer);
+	ev_timer_stop(w->mgr->loop, &w->timer);
 	list_del(&w->node);
+	w->queued = false;
 	w->cg = NULL;
 	w->done(w, r);
+}
+
+static void waiter_timeout(struct ev_loop *loop, struct ev_timer *t);
+
+/* Decided: completes with r from the loop, on a zero-delay timer. */
+static void waiter_decide(struct cgroup_waiter *w, int r)
+{
+	w->result = r;
+	if (ev_timer_start(w->mgr->loop, &w->timer, now_monotonic_ns(), waiter_timeout, w) < 0)
+		log_error(
+		    "cannot schedule the completion of a freeze waiter"); /* (heap slot held) */
 }
 
 static bool has_waiter(struct cgroup *cg, bool target)
 {
 	struct list_head *i;
-	LIST_FOREACH(i, &cg->waiters) {
+	LIST_FOREACH (i, &cg->waiters) {
 		struct cgroup_waiter *w = list_entry(i, struct cgroup_waiter, node);
 		if (!w->result && w->target == target)
 			return true;
@@ -106,7 +122,7 @@ static void waiter_timeout(struct ev_loop *loop _unused_, struct ev_timer *t)
 	bool target = w->target;
 
 	if (w->result) {
-		waiter_finish(w, w->result); /* superseded (fail_opposite) */
+		waiter_finish(w, w->result); /* superseded or destroyed */
 		return;
 	}
 	waiter_finish(w, -ETIMEDOUT);
@@ -116,7 +132,7 @@ static void waiter_timeout(struct ev_loop *loop _unused_, struct ev_timer *t)
 		_cleanup_close_ int fd = openat(cg->dir_fd, "cgroup.freeze", O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			log_warn_errno(errno, "cgroup '%s': cannot thaw after a freeze timeout: %m",
-				       cg->path);
+			               cg->path);
 	}
 }
 
@@ -130,7 +146,7 @@ static void check_waiters(struct cgroup *cg)
 			return;
 		struct cgroup_waiter *found = NULL;
 		struct list_head *i;
-		LIST_FOREACH(i, &cg->waiters) {
+		LIST_FOREACH (i, &cg->waiters) {
 			struct cgroup_waiter *w = list_entry(i, struct cgroup_waiter, node);
 			if (!w->result && w->target == (f == 1)) {
 				found = w;
@@ -149,25 +165,27 @@ static void check_waiters(struct cgroup *cg)
 static void fail_opposite(struct cgroup *cg, bool target)
 {
 	struct list_head *i;
-	LIST_FOREACH(i, &cg->waiters) {
+	LIST_FOREACH (i, &cg->waiters) {
 		struct cgroup_waiter *w = list_entry(i, struct cgroup_waiter, node);
-		if (w->result || w->target == target)
-			continue;
-		w->result = -ECANCELED;
-		if (ev_timer_start(cg->mgr->loop, &w->timer, now_monotonic_ns(), waiter_timeout, w) <
-		    0)
-			w->result = 0; /* (cannot happen: the heap has its slot) keep the timeout */
+		if (!w->result && w->target != target)
+			waiter_decide(w, -ECANCELED);
 	}
 }
 
 void events_fail_waiters(struct cgroup *cg, int r)
 {
-	while (!list_empty(&cg->waiters))
-		waiter_finish(list_entry(cg->waiters.next, struct cgroup_waiter, node), r);
+	while (!list_empty(&cg->waiters)) {
+		struct cgroup_waiter *w = list_entry(cg->waiters.next, struct cgroup_waiter, node);
+		list_del(&w->node);
+		list_add_tail(&cg->mgr->orphans, &w->node);
+		w->cg = NULL;
+		if (!w->result)
+			waiter_decide(w, r);
+	}
 }
 
 int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct cgroup_waiter *w,
-		      cgroup_waiter_fn done)
+                      cgroup_waiter_fn done)
 {
 	_cleanup_close_ int fd = openat(cg->dir_fd, "cgroup.freeze", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -182,13 +200,14 @@ int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct cgroup_waiter *w,
 	if (f == frozen)
 		return 1;
 
-	*w = (struct cgroup_waiter){.cg = cg, .target = frozen, .done = done};
+	*w = (struct cgroup_waiter){.mgr = cg->mgr, .cg = cg, .target = frozen, .done = done};
 	ev_timer_init(&w->timer);
 	int r = ev_timer_start(cg->mgr->loop, &w->timer,
-			       now_monotonic_ns() + CGROUP_FREEZE_TIMEOUT_NS, waiter_timeout, w);
+	                       now_monotonic_ns() + CGROUP_FREEZE_TIMEOUT_NS, waiter_timeout, w);
 	if (r < 0)
 		return r;
 	list_add_tail(&cg->waiters, &w->node);
+	w->queued = true;
 	/* The watch was added at creation, so a change between our write and this point is
 	 * already queued on the inotify fd: nothing is missed. */
 	return 0;
@@ -196,10 +215,11 @@ int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct cgroup_waiter *w,
 
 void cgroup_waiter_cancel(struct cgroup_waiter *w)
 {
-	if (!w->cg)
+	if (!w->queued)
 		return;
-	ev_timer_stop(w->cg->mgr->loop, &w->timer);
+	ev_timer_stop(w->mgr->loop, &w->timer);
 	list_del(&w->node);
+	w->queued = false;
 	w->cg = NULL;
 }
 
@@ -211,7 +231,7 @@ static void check_oom(struct cgroup *cg)
 	if (read_oom_kills(cg, &v) < 0 || v <= cg->oom_kills)
 		return;
 	log_info("container %s: %llu OOM kill(s) in cgroup '%s'", cg->id,
-		 (unsigned long long)(v - cg->oom_kills), cg->path);
+	         (unsigned long long)(v - cg->oom_kills), cg->path);
 	cg->oom_kills = v;
 	if (cg->mgr->oom)
 		cg->mgr->oom(cg->id, cg->mgr->oom_data);
@@ -220,7 +240,7 @@ static void check_oom(struct cgroup *cg)
 static struct cgroup *find_wd(struct cgroup_mgr *m, int wd, bool *is_memory)
 {
 	struct list_head *i;
-	LIST_FOREACH(i, &m->cgroups) {
+	LIST_FOREACH (i, &m->cgroups) {
 		struct cgroup *cg = list_entry(i, struct cgroup, node);
 		if (cg->events_wd == wd || cg->memory_wd == wd) {
 			*is_memory = cg->memory_wd == wd;
@@ -235,7 +255,7 @@ static void check_all(struct cgroup_mgr *m)
 {
 	/* Callbacks may reply to calls but never destroy cgroups, so the list is stable. */
 	struct list_head *i;
-	LIST_FOREACH(i, &m->cgroups) {
+	LIST_FOREACH (i, &m->cgroups) {
 		struct cgroup *cg = list_entry(i, struct cgroup, node);
 		if (cg->dying)
 			continue; /* (its timer bounds it) */

@@ -13,7 +13,7 @@
 #define PROCS_READ_MAX (256 * 1024)
 
 #define ACCOUNTING_MASK                                                                            \
-	(CG_MASK(CG_CPU) | CG_MASK(CG_MEMORY) | CG_MASK(CG_PIDS) | CG_MASK(CG_IO) |               \
+	(CG_MASK(CG_CPU) | CG_MASK(CG_MEMORY) | CG_MASK(CG_PIDS) | CG_MASK(CG_IO) |                \
 	 CG_MASK(CG_HUGETLB))
 
 static int fail(char *err, size_t errsz, int r, const char *fmt, ...) _printf_(4, 5);
@@ -27,7 +27,7 @@ static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
 }
 
 int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
-		   struct cgroup_mgr **ret)
+                   struct cgroup_mgr **ret)
 {
 	struct cgroup_mgr *m = calloc(1, sizeof(*m));
 	int r;
@@ -36,6 +36,7 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 	m->loop = loop;
 	m->base_fd = m->inotify_fd = -1;
 	list_init(&m->cgroups);
+	list_init(&m->orphans);
 	if (opt) {
 		m->oom = opt->oom;
 		m->oom_data = opt->oom_data;
@@ -49,7 +50,7 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 		}
 		/* Not fatal: containers run without cgroups and limits are refused. */
 		log_warn_errno(r, "no cgroup v2 hierarchy (%m): containers get no cgroup, "
-			       "resource limits will be refused");
+		                  "resource limits will be refused");
 		m->base_fd = safe_close(m->base_fd);
 		free(m->mnt);
 		m->mnt = NULL;
@@ -64,9 +65,11 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 		for (int c = 0; c < CG_COUNT; c++)
 			if (avail & CG_MASK(c)) {
 				size_t l = strlen(names);
-				snprintf(names + l, sizeof(names) - l, " %s", cgroup_controller_name(c));
+				snprintf(names + l, sizeof(names) - l, " %s",
+				         cgroup_controller_name(c));
 			}
-		log_info("cgroup v2 base %s, controllers:%s", m->base_abs, *names ? names : " none");
+		log_info("cgroup v2 base %s, controllers:%s", m->base_abs,
+		         *names ? names : " none");
 	}
 	*ret = m;
 	return 0;
@@ -77,7 +80,7 @@ static void cgroup_free(struct cgroup *cg)
 	if (!cg)
 		return;
 	ev_timer_stop(cg->mgr->loop, &cg->dying_timer);
-	events_fail_waiters(cg, -ECANCELED);
+	events_fail_waiters(cg, -ENOENT);
 	events_unwatch(cg);
 	list_del(&cg->node);
 	cg->mgr->n_cgroups--;
@@ -125,7 +128,7 @@ unsigned cgroup_mgr_controllers(const struct cgroup_mgr *m)
 struct cgroup *cgroup_find(struct cgroup_mgr *m, const char *id)
 {
 	struct list_head *i;
-	LIST_FOREACH(i, &m->cgroups) {
+	LIST_FOREACH (i, &m->cgroups) {
 		struct cgroup *cg = list_entry(i, struct cgroup, node);
 		if (!cg->dying && streq(cg->id, id))
 			return cg;
@@ -136,7 +139,7 @@ struct cgroup *cgroup_find(struct cgroup_mgr *m, const char *id)
 static struct cgroup *find_rel(struct cgroup_mgr *m, const char *rel)
 {
 	struct list_head *i;
-	LIST_FOREACH(i, &m->cgroups) {
+	LIST_FOREACH (i, &m->cgroups) {
 		struct cgroup *cg = list_entry(i, struct cgroup, node);
 		if (streq(cg->rel, rel))
 			return cg;
@@ -189,9 +192,8 @@ static int cpusets_best_effort(struct cgroup *cg, int parent_fd, struct cgroup_w
 		bool cpus = streq(w->file, "cpuset.cpus");
 		if (!cpus && !streq(w->file, "cpuset.mems"))
 			continue;
-		int r = cpuset_fits(parent_fd, cpus ? "cpuset.cpus.effective"
-						    : "cpuset.mems.effective",
-				    w->value);
+		int r = cpuset_fits(
+		    parent_fd, cpus ? "cpuset.cpus.effective" : "cpuset.mems.effective", w->value);
 		if (r < 0 && r != -ENOENT)
 			return r;
 		/* ENOENT: the parent has no cpuset files (the scratch tests, or cpuset being
@@ -204,9 +206,10 @@ static int cpusets_best_effort(struct cgroup *cg, int parent_fd, struct cgroup_w
 			*pending = strdup(w->value);
 			if (!*pending)
 				return -ENOMEM;
-			log_warn("container %s: %s '%s' is not available in the guest yet; applying "
-				 "it once the CPUs/nodes are online",
-				 cg->id, w->file, w->value);
+			log_warn(
+			    "container %s: %s '%s' is not available in the guest yet; applying "
+			    "it once the CPUs/nodes are online",
+			    cg->id, w->file, w->value);
 		}
 	}
 	return 0;
@@ -224,33 +227,33 @@ static int open_parent(struct cgroup_mgr *m, const char *rel)
 }
 
 static int apply(struct cgroup *cg, int parent_fd, struct cgroup_writes *ws, char *err,
-		 size_t errsz)
+                 size_t errsz)
 {
 	if (ws->ignored[0])
 		log_warn("container %s: ignoring %s (no cgroup v2 equivalent)", cg->id,
-			 ws->ignored);
+		         ws->ignored);
 	int r = cpusets_best_effort(cg, parent_fd, ws);
 	if (r < 0)
 		return fail(err, errsz, r, "container %s: reading the guest's cpusets: %s", cg->id,
-			    strerror(-r));
+		            strerror(-r));
 	return cgroup_apply_writes(cg->dir_fd, ws, err, errsz);
 }
 
 static int check_available(struct cgroup_mgr *m, const struct cgroup_writes *ws, char *err,
-			   size_t errsz)
+                           size_t errsz)
 {
 	if (!ws->controllers)
 		return 0;
 	if (!m->mnt)
 		return fail(err, errsz, -CGROUP_ENOCTRL, "%s: the guest has no cgroup v2 hierarchy",
-			    ws->w[0].what);
+		            ws->w[0].what);
 	unsigned avail = hierarchy_available(m);
 	for (size_t i = 0; i < ws->n; i++)
 		if (!(avail & CG_MASK(ws->w[i].controller)))
 			return fail(err, errsz, -CGROUP_ENOCTRL,
-				    "%s: the cgroup controller '%s' is not available in %s",
-				    ws->w[i].what, cgroup_controller_name(ws->w[i].controller),
-				    m->base_abs);
+			            "%s: the cgroup controller '%s' is not available in %s",
+			            ws->w[i].what, cgroup_controller_name(ws->w[i].controller),
+			            m->base_abs);
 	return 0;
 }
 
@@ -262,12 +265,13 @@ int cgroup_refuse_unplaced(const Grpc__LinuxResources *res, char *err, size_t er
 		return r;
 	if (ws.n)
 		return fail(err, errsz, -CGROUP_ENOCTRL,
-			    "%s: the container has no cgroup (no cgroup v2 hierarchy)", ws.w[0].what);
+		            "%s: the container has no cgroup (no cgroup v2 hierarchy)",
+		            ws.w[0].what);
 	return 0;
 }
 
 int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path,
-		  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz)
+                  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz)
 {
 	_cleanup_(cgroup_writes_free) struct cgroup_writes ws = {0};
 	char spec_rel[CGROUP_PATH_MAX], rel[CGROUP_PATH_MAX + 64];
@@ -290,13 +294,14 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		return fail(err, errsz, -EEXIST, "container %s already has a cgroup", id);
 	struct cgroup *other = find_rel(m, rel);
 	if (other && other->dying)
-		return fail(err, errsz, -EBUSY,
-			    "cgroup '%s' is still being emptied: processes of the removed container "
-			    "%s are exiting",
-			    rel, other->id);
+		return fail(
+		    err, errsz, -EBUSY,
+		    "cgroup '%s' is still being emptied: processes of the removed container "
+		    "%s are exiting",
+		    rel, other->id);
 	if (other)
 		return fail(err, errsz, -EEXIST, "cgroup '%s' belongs to container %s", rel,
-			    other->id);
+		            other->id);
 
 	/* Outside the VM only what is asked for: enabling controllers for statistics alone
 	 * would change a cgroup shared with the rest of the host (its root, often). */
@@ -328,7 +333,7 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		goto fail;
 	}
 	cg->dir_fd = openat(parent_fd, strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel,
-			    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (cg->dir_fd < 0) {
 		r = fail(err, errsz, -errno, "cgroup '%s': open: %s", rel, strerror(errno));
 		goto fail;
@@ -339,7 +344,7 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		r = cgroup_populated(cg);
 		if (r != 0) {
 			r = fail(err, errsz, r < 0 ? r : -EBUSY,
-				 "cgroup '%s' exists and still holds processes", rel);
+			         "cgroup '%s' exists and still holds processes", rel);
 			goto fail;
 		}
 	}
@@ -375,14 +380,14 @@ int cgroup_update(struct cgroup *cg, const Grpc__LinuxResources *res, char *err,
 		/* A controller may be new on this path (cpuset, or one enabled since the
 		 * container was created): walk it again, enabling; every directory exists. */
 		r = hierarchy_make_path(m, cg->rel, ws.controllers, &parent_fd, &created, err,
-					errsz);
+		                        errsz);
 		if (r < 0)
 			return r;
 	} else {
 		parent_fd = open_parent(m, cg->rel);
 		if (parent_fd < 0)
 			return fail(err, errsz, parent_fd, "cgroup '%s': %s", cg->path,
-				    strerror(-parent_fd));
+			            strerror(-parent_fd));
 	}
 	return apply(cg, parent_fd, &ws, err, errsz);
 }
@@ -453,8 +458,8 @@ static void dying_timeout(struct ev_loop *loop _unused_, struct ev_timer *t)
 {
 	struct cgroup *cg = t->data;
 	log_warn("cgroup '%s' of the removed container %s still holds processes after %llu s; "
-		 "leaving it",
-		 cg->path, cg->id, (unsigned long long)(CGROUP_DRAIN_TIMEOUT_NS / NSEC_PER_SEC));
+	         "leaving it",
+	         cg->path, cg->id, (unsigned long long)(CGROUP_DRAIN_TIMEOUT_NS / NSEC_PER_SEC));
 	cgroup_free(cg);
 }
 
@@ -471,14 +476,15 @@ int cgroup_destroy(struct cgroup *cg)
 {
 	if (!cg || cg->dying)
 		return 0;
-	events_fail_waiters(cg, -ECANCELED);
+	events_fail_waiters(cg, -ENOENT);
 	if (cgroup_populated(cg) > 0) {
 		/* Killed processes take a moment to exit, and daemons reparented inside a shared
 		 * pid namespace are not the agent's children: wait for "populated 0". */
 		(void)cgroup_kill(cg);
 		cg->dying = true;
-		int r = ev_timer_start(cg->mgr->loop, &cg->dying_timer,
-				       now_monotonic_ns() + CGROUP_DRAIN_TIMEOUT_NS, dying_timeout, cg);
+		int r =
+		    ev_timer_start(cg->mgr->loop, &cg->dying_timer,
+		                   now_monotonic_ns() + CGROUP_DRAIN_TIMEOUT_NS, dying_timeout, cg);
 		if (r >= 0 && cg->events_wd >= 0) {
 			log_debug("cgroup '%s': waiting for its processes to exit", cg->path);
 			return 0;
@@ -492,7 +498,7 @@ int cgroup_mgr_cpusets_refresh(struct cgroup_mgr *m)
 {
 	int applied = 0;
 	struct list_head *i;
-	LIST_FOREACH(i, &m->cgroups) {
+	LIST_FOREACH (i, &m->cgroups) {
 		struct cgroup *cg = list_entry(i, struct cgroup, node);
 		for (int k = 0; k < 2; k++) {
 			char **pending = k ? &cg->pending_mems : &cg->pending_cpus;
@@ -501,20 +507,20 @@ int cgroup_mgr_cpusets_refresh(struct cgroup_mgr *m)
 			_cleanup_close_ int parent_fd = open_parent(m, cg->rel);
 			if (parent_fd < 0)
 				continue;
-			int r = cpuset_fits(parent_fd, k ? "cpuset.mems.effective"
-							 : "cpuset.cpus.effective",
-					    *pending);
+			int r = cpuset_fits(parent_fd,
+			                    k ? "cpuset.mems.effective" : "cpuset.cpus.effective",
+			                    *pending);
 			if (r <= 0)
 				continue;
 			const char *file = k ? "cpuset.mems" : "cpuset.cpus";
 			_cleanup_close_ int fd = openat(cg->dir_fd, file, O_WRONLY | O_CLOEXEC);
 			if (fd < 0 || write(fd, *pending, strlen(*pending)) < 0) {
-				log_warn_errno(errno, "container %s: writing '%s' to %s: %m", cg->id,
-					       *pending, file);
+				log_warn_errno(errno, "container %s: writing '%s' to %s: %m",
+				               cg->id, *pending, file);
 				continue;
 			}
 			log_info("container %s: applied %s '%s' now that the guest has it", cg->id,
-				 file, *pending);
+			         file, *pending);
 			free(*pending);
 			*pending = NULL;
 			applied++;
@@ -526,7 +532,7 @@ int cgroup_mgr_cpusets_refresh(struct cgroup_mgr *m)
 int cgroup_mgr_foreach(struct cgroup_mgr *m, int (*fn)(struct cgroup *cg, void *data), void *data)
 {
 	struct list_head *i;
-	LIST_FOREACH(i, &m->cgroups) {
+	LIST_FOREACH (i, &m->cgroups) {
 		int r = fn(list_entry(i, struct cgroup, node), data);
 		if (r < 0)
 			return r;

@@ -162,8 +162,9 @@ static int memory_stat_map(const char *text, Grpc__MemoryStats *ms)
 			memcpy(num, sp + 1, vl);
 			num[vl] = '\0';
 			if (parse_u64(num, &v) >= 0) {
-				Grpc__MemoryStats__StatsEntry *en = NEW(
-					Grpc__MemoryStats__StatsEntry, GRPC__MEMORY_STATS__STATS_ENTRY__INIT);
+				Grpc__MemoryStats__StatsEntry *en =
+				    NEW(Grpc__MemoryStats__StatsEntry,
+				        GRPC__MEMORY_STATS__STATS_ENTRY__INIT);
 				if (!en)
 					return -ENOMEM;
 				ms->stats[ms->n_stats++] = en;
@@ -237,7 +238,7 @@ static int pids_stats(int dirfd, Grpc__CgroupStats *s)
 }
 
 static int blkio_add(Grpc__BlkioStatsEntry ***arr, size_t *n, uint64_t major, uint64_t minor,
-		     const char *op, uint64_t value)
+                     const char *op, uint64_t value)
 {
 	Grpc__BlkioStatsEntry **a = realloc(*arr, (*n + 1) * sizeof(*a));
 	if (!a)
@@ -261,8 +262,8 @@ static int io_line(const char *s, size_t l, Grpc__BlkioStats *b)
 		const char *key, *op;
 		bool bytes;
 	} keys[] = {
-		{"rbytes", "Read", true}, {"wbytes", "Write", true}, {"dbytes", "Discard", true},
-		{"rios", "Read", false},  {"wios", "Write", false},  {"dios", "Discard", false},
+	    {"rbytes", "Read", true}, {"wbytes", "Write", true}, {"dbytes", "Discard", true},
+	    {"rios", "Read", false},  {"wios", "Write", false},  {"dios", "Discard", false},
 	};
 	char line[512];
 	unsigned long long major, minor;
@@ -285,13 +286,12 @@ static int io_line(const char *s, size_t l, Grpc__BlkioStats *b)
 		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
 			if (strcmp(tok, keys[k].key))
 				continue;
-			int r = keys[k].bytes
-					? blkio_add(&b->io_service_bytes_recursive,
-						    &b->n_io_service_bytes_recursive, major, minor,
-						    keys[k].op, v)
-					: blkio_add(&b->io_serviced_recursive,
-						    &b->n_io_serviced_recursive, major, minor,
-						    keys[k].op, v);
+			int r = keys[k].bytes ? blkio_add(&b->io_service_bytes_recursive,
+			                                  &b->n_io_service_bytes_recursive, major,
+			                                  minor, keys[k].op, v)
+			                      : blkio_add(&b->io_serviced_recursive,
+			                                  &b->n_io_serviced_recursive, major, minor,
+			                                  keys[k].op, v);
 			if (r < 0)
 				return r;
 		}
@@ -351,15 +351,15 @@ static int hugetlb_stats(int dirfd, Grpc__CgroupStats *s)
 			continue;
 
 		Grpc__CgroupStats__HugetlbStatsEntry **a =
-			realloc(s->hugetlb_stats, (s->n_hugetlb_stats + 1) * sizeof(*a));
+		    realloc(s->hugetlb_stats, (s->n_hugetlb_stats + 1) * sizeof(*a));
 		if (!a) {
 			r = -ENOMEM;
 			break;
 		}
 		s->hugetlb_stats = a;
 		Grpc__CgroupStats__HugetlbStatsEntry *e =
-			NEW(Grpc__CgroupStats__HugetlbStatsEntry,
-			    GRPC__CGROUP_STATS__HUGETLB_STATS_ENTRY__INIT);
+		    NEW(Grpc__CgroupStats__HugetlbStatsEntry,
+		        GRPC__CGROUP_STATS__HUGETLB_STATS_ENTRY__INIT);
 		if (!e) {
 			r = -ENOMEM;
 			break;
@@ -389,7 +389,7 @@ void cgroup_stats_free(Grpc__CgroupStats *s)
 int cgroup_stats_read(int dirfd, Grpc__CgroupStats **ret)
 {
 	_cleanup_(cgroup_stats_freep) Grpc__CgroupStats *s =
-		NEW(Grpc__CgroupStats, GRPC__CGROUP_STATS__INIT);
+	    NEW(Grpc__CgroupStats, GRPC__CGROUP_STATS__INIT);
 	int r;
 	if (!s)
 		return -ENOMEM;

@@ -20,8 +20,9 @@
 #define ALL_CONTROLLERS "cpuset cpu io memory hugetlb pids"
 
 static const char *const cgroup_files[] = {
-	"memory.max", "memory.low", "memory.swap.max", "cpu.weight", "cpu.max", "pids.max",
-	"io.max", "io.weight", "cpuset.cpus", "cpuset.mems", "hugetlb.2MB.max", "hugetlb.1GB.max",
+    "memory.max",  "memory.low",  "memory.swap.max", "cpu.weight",
+    "cpu.max",     "pids.max",    "io.max",          "io.weight",
+    "cpuset.cpus", "cpuset.mems", "hugetlb.2MB.max", "hugetlb.1GB.max",
 };
 
 struct scratch {
@@ -65,7 +66,7 @@ static void scratch_new(struct scratch *s, const char *controllers)
 }
 
 static int rm_entry(const char *path, const struct stat *st _unused_, int flag _unused_,
-		    struct FTW *ftw _unused_)
+                    struct FTW *ftw _unused_)
 {
 	return remove(path);
 }
@@ -401,7 +402,7 @@ static void test_blockio(void **state _unused_)
 	struct scratch s;
 	char err[CGROUP_ERR_MAX];
 	Grpc__LinuxThrottleDevice t1 = GRPC__LINUX_THROTTLE_DEVICE__INIT,
-				  t2 = GRPC__LINUX_THROTTLE_DEVICE__INIT;
+	                          t2 = GRPC__LINUX_THROTTLE_DEVICE__INIT;
 	t1.major = 8;
 	t1.minor = 0;
 	t1.rate = 1048576;
@@ -422,8 +423,7 @@ static void test_blockio(void **state _unused_)
 	scratch_new(&s, ALL_CONTROLLERS);
 	assert_int_equal(apply(&s, &res, err, sizeof(err)), 0);
 	assert_string_equal(get(&s, "io.weight"), "4950");
-	assert_string_equal(get(&s, "io.max"),
-			    "8:0 rbps=1048576253:1 rbps=max8:0 wiops=1048576");
+	assert_string_equal(get(&s, "io.max"), "8:0 rbps=1048576253:1 rbps=max8:0 wiops=1048576");
 	scratch_done(&s);
 
 	/* With BFQ: the weight as given. */
@@ -542,7 +542,7 @@ static void test_nothing_requested(void **state _unused_)
 static void test_controllers_parse(void **state _unused_)
 {
 	assert_int_equal(cgroup_controllers_parse("cpuset cpu io memory hugetlb pids rdma misc\n"),
-			 CG_ALL_MASK);
+	                 CG_ALL_MASK);
 	assert_int_equal(cgroup_controllers_parse(""), 0);
 	assert_int_equal(cgroup_controllers_parse("cpuset"), CG_MASK(CG_CPUSET));
 	assert_int_equal(cgroup_controllers_parse("memoryx cpus"), 0);
@@ -551,22 +551,22 @@ static void test_controllers_parse(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shares_to_weight),
-		cmocka_unit_test(test_blkio_weight),
-		cmocka_unit_test(test_cgroups_path),
-		cmocka_unit_test(test_cpulist),
-		cmocka_unit_test(test_memory_limit_max),
-		cmocka_unit_test(test_memory_swap_v2),
-		cmocka_unit_test(test_memory_swap_without_swap_accounting),
-		cmocka_unit_test(test_memory_invalid),
-		cmocka_unit_test(test_cpu),
-		cmocka_unit_test(test_cpu_invalid),
-		cmocka_unit_test(test_pids),
-		cmocka_unit_test(test_blockio),
-		cmocka_unit_test(test_hugetlb),
-		cmocka_unit_test(test_missing_controller),
-		cmocka_unit_test(test_nothing_requested),
-		cmocka_unit_test(test_controllers_parse),
+	    cmocka_unit_test(test_shares_to_weight),
+	    cmocka_unit_test(test_blkio_weight),
+	    cmocka_unit_test(test_cgroups_path),
+	    cmocka_unit_test(test_cpulist),
+	    cmocka_unit_test(test_memory_limit_max),
+	    cmocka_unit_test(test_memory_swap_v2),
+	    cmocka_unit_test(test_memory_swap_without_swap_accounting),
+	    cmocka_unit_test(test_memory_invalid),
+	    cmocka_unit_test(test_cpu),
+	    cmocka_unit_test(test_cpu_invalid),
+	    cmocka_unit_test(test_pids),
+	    cmocka_unit_test(test_blockio),
+	    cmocka_unit_test(test_hugetlb),
+	    cmocka_unit_test(test_missing_controller),
+	    cmocka_unit_test(test_nothing_requested),
+	    cmocka_unit_test(test_controllers_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,7 +142,8 @@ int main(int argc, char **argv)
 		if (st.code != RPC_OK)
 			die("stream %u: %s: %s", got, rpc_code_name(st.code), st.message);
 		if (got == wait_id) {
-			Grpc__WaitProcessResponse *w = grpc__wait_process_response__unpack(NULL, len, p);
+			Grpc__WaitProcessResponse *w =
+			    grpc__wait_process_response__unpack(NULL, len, p);
 			if (!w)
 				die("WaitProcess: undecodable reply");
 			status = w->status;
