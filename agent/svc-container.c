@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CreateContainer, StartContainer, RemoveContainer (reference §6.3, §6.6, §7). */
 #define LOG_SUBSYSTEM "container"
+#include "mount/mount.h"
 #include "sandbox.h"
 #include "google/protobuf/empty.pb-c.h"
 
@@ -83,10 +84,8 @@ static void container_finalize(struct container *c)
 	agent_cgroup_remove(sb->agent, c->id);
 	if (c->rootfs_mounted && umount2(c->rootfs, MNT_DETACH) < 0)
 		log_warn_errno(errno, "container '%s': cannot unmount '%s': %m", c->id, c->rootfs);
-	/* STORAGE: storage_release(c->id) drops this container's storages (refcounted,
-	 * shared ones stay); the storage module owns that, the lead wires it here. */
-	log_debug("container '%s': storages to release (storage module not wired yet)",
-		  printable(c->id, b));
+	/* Its storages (refcounted; `shared` ones stay until the sandbox goes). */
+	storage_release(sb->agent->storages, c->id);
 	if (c->bundle && !c->rootfs_mounted && rmdir(c->rootfs) < 0 && errno != ENOENT) {
 		/* The rootfs is not ours (a storage put it there): never delete its files. */
 		log_debug("container '%s': leaving '%s' to its owner", c->id, c->bundle);
@@ -266,11 +265,43 @@ static int setup_bundle(struct container *c, const char *root_path, char *err, s
 	return 0;
 }
 
+struct container_storage_wait {
+	struct rpc_call *call;
+	Grpc__CreateContainerRequest *req;
+	struct storage_op *op;
+};
+
+static void create_container_run(struct rpc_call *call, Grpc__CreateContainerRequest *req);
+
+static void create_container_storages_done(void *data, int r, const char *msg)
+{
+	struct container_storage_wait *w = data;
+	struct rpc_call *call = w->call;
+	Grpc__CreateContainerRequest *req = w->req;
+	char b[96];
+
+	free(w);
+	if (r < 0) {
+		/* The op rolled back what it mounted. */
+		rpc_call_reply_errno(call, r, "create container '%s': %s",
+				     printable(req->container_id, b), msg);
+		return;
+	}
+	create_container_run(call, req);
+}
+
+static void create_container_storages_cancel(struct rpc_call *call _unused_, void *data)
+{
+	struct container_storage_wait *w = data;
+	storage_op_cancel(w->op); /* rolls back, never calls done */
+	free(w);
+}
+
 void svc_create_container(struct rpc_call *call, void *request)
 {
 	Grpc__CreateContainerRequest *req = request;
 	struct sandbox *sb = sandbox_of(call);
-	char b1[96], b2[96], err[CT_ERR_MAX] = "";
+	char b1[96];
 	const char *cid = req->container_id;
 	int r;
 
@@ -314,6 +345,50 @@ void svc_create_container(struct rpc_call *call, void *request)
 				     "create container '%s': the spec has no Root.Path", cid);
 		return;
 	}
+	if (req->n_storages || req->n_devices) {
+		/* Devices first (their guest major:minor is rewritten into the spec), then the
+		 * storages, in Kata's order; a device that is not there yet parks the call. */
+		struct container_storage_wait *w = calloc(1, sizeof(*w));
+		if (!w) {
+			rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+			return;
+		}
+		w->call = call;
+		w->req = req;
+		r = storage_setup_container(sb->agent->storages, req, create_container_storages_done,
+					    w, &w->op);
+		if (r < 0) {
+			free(w);
+			rpc_call_reply_errno(call, r, "create container '%s': storages: %m",
+					     printable(cid, b1));
+			return;
+		}
+		rpc_call_park(call, create_container_storages_cancel, w);
+		return;
+	}
+	create_container_run(call, req);
+}
+
+/* The rest of CreateContainer, once its devices and storages are in place. */
+static void create_container_run(struct rpc_call *call, Grpc__CreateContainerRequest *req)
+{
+	struct sandbox *sb = sandbox_of(call);
+	char b1[96], b2[96], err[CT_ERR_MAX] = "";
+	const char *cid = req->container_id;
+	const Grpc__Spec *spec = req->oci;
+	const char *exec_id = req->exec_id && *req->exec_id ? req->exec_id : cid;
+	int r;
+
+	(void)b1;
+	/* The sandbox may have changed while the devices were awaited. */
+	if (sb->destroying || container_find(sb, cid)) {
+		storage_release(sb->agent->storages, cid);
+		rpc_call_reply_error(call, sb->destroying ? RPC_UNAVAILABLE : RPC_ALREADY_EXISTS,
+				     "create container '%s': %s", printable(cid, b2),
+				     sb->destroying ? "the sandbox is being destroyed"
+						    : "it already exists");
+		return;
+	}
 	int pidns_fd = -1;
 	if (req->sandbox_pidns) {
 		if (sb->pidns_fd >= 0) {
@@ -326,17 +401,6 @@ void svc_create_container(struct rpc_call *call, void *request)
 		}
 		sb->sandbox_pidns = true;
 	}
-	/* STORAGE: storage_add(sb, cid, req->storages, req->n_storages, done_cb) mounts the
-	 * container's storages (and parks this call while devices appear); the storage module
-	 * owns it and the lead wires it here. */
-	if (req->n_storages)
-		log_debug("create container '%s': %zu storages left to the storage module", cid,
-			  req->n_storages);
-	/* DEVICES: waiting for req->devices and rewriting their major/minor in the spec
-	 * belongs to the storage module's device waits; wired by the lead. */
-	if (req->n_devices)
-		log_debug("create container '%s': %zu devices left to the device module", cid,
-			  req->n_devices);
 
 	struct container *c = calloc(1, sizeof(*c));
 	struct ct_plan *plan = calloc(1, sizeof(*plan));

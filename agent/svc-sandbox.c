@@ -2,6 +2,7 @@
 /* CreateSandbox and DestroySandbox: the sandbox core (reference §6.2, §6.6, §4.3). */
 #define LOG_SUBSYSTEM "sandbox"
 #include "sandbox.h"
+#include "mount/mount.h"
 #include "google/protobuf/empty.pb-c.h"
 
 #include <fcntl.h>
@@ -129,6 +130,41 @@ static void undo_sandbox(struct sandbox *sb)
 	sb->uts_fd = safe_close(sb->uts_fd);
 }
 
+struct sandbox_storage_wait {
+	struct rpc_call *call;
+	struct sandbox *sb;
+	const Grpc__CreateSandboxRequest *req;
+	struct storage_op *op;
+};
+
+static void create_sandbox_finish(struct rpc_call *call, struct sandbox *sb,
+				  const Grpc__CreateSandboxRequest *req);
+
+static void create_sandbox_storages_done(void *data, int r, const char *msg)
+{
+	struct sandbox_storage_wait *w = data;
+	struct rpc_call *call = w->call;
+	struct sandbox *sb = w->sb;
+	const Grpc__CreateSandboxRequest *req = w->req;
+
+	free(w);
+	if (r < 0) {
+		/* The op rolled back its own mounts. */
+		undo_sandbox(sb);
+		rpc_call_reply_errno(call, r, "create sandbox: %s", msg);
+		return;
+	}
+	create_sandbox_finish(call, sb, req);
+}
+
+static void create_sandbox_storages_cancel(struct rpc_call *call _unused_, void *data)
+{
+	struct sandbox_storage_wait *w = data;
+	storage_op_cancel(w->op); /* rolls back, never calls done */
+	undo_sandbox(w->sb);
+	free(w);
+}
+
 void svc_create_sandbox(struct rpc_call *call, void *request)
 {
 	Grpc__CreateSandboxRequest *req = request;
@@ -189,14 +225,39 @@ void svc_create_sandbox(struct rpc_call *call, void *request)
 		rpc_call_reply_error(call, errno_to_rpc_code(r), "create sandbox: %s", err);
 		return;
 	}
-	/* STORAGE: storage_add(sb, "sandbox", req->storages, ...) mounts the shared fs and
-	 * the pod's shm (parking this call while devices appear); wired by the lead. */
-	if (req->n_storages)
-		log_debug("create sandbox: %zu storages left to the storage module", req->n_storages);
-	/* kernel_modules and guest_hook_path belong to the module loader and the hooks of
-	 * the sandbox issue; not handled here. */
+	/* kernel_modules and guest_hook_path: not handled yet (docs/compatibility.md). */
 	if (req->n_kernel_modules || (req->guest_hook_path && *req->guest_hook_path))
-		log_debug("create sandbox: kernel modules / guest hooks not handled yet");
+		log_warn("create sandbox: kernel_modules and guest_hook_path are not handled yet");
+	if (req->n_storages) {
+		/* The shared fs and the pod's shm; a block device may not be there yet, so the
+		 * call parks until the storage module is done. */
+		struct sandbox_storage_wait *w = calloc(1, sizeof(*w));
+		if (!w) {
+			undo_sandbox(sb);
+			rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+			return;
+		}
+		w->call = call;
+		w->sb = sb;
+		w->req = req;
+		r = storage_add(sb->agent->storages, req->storages, req->n_storages,
+				STORAGE_OWNER_SANDBOX, create_sandbox_storages_done, w, &w->op);
+		if (r < 0) {
+			free(w);
+			undo_sandbox(sb);
+			rpc_call_reply_errno(call, r, "create sandbox: storages: %m");
+			return;
+		}
+		rpc_call_park(call, create_sandbox_storages_cancel, w);
+		return;
+	}
+	create_sandbox_finish(call, sb, req);
+}
+
+static void create_sandbox_finish(struct rpc_call *call, struct sandbox *sb,
+				  const Grpc__CreateSandboxRequest *req)
+{
+	char b[96];
 
 	sb->sandbox_pidns = req->sandbox_pidns;
 	free(sb->id);
@@ -223,7 +284,8 @@ void sandbox_check_destroyed(struct sandbox *sb)
 {
 	if (!sb->destroying || sb->n_containers > 0 || ev_timer_armed(&sb->exit_timer))
 		return;
-	/* STORAGE: storage_release_all() unmounts every storage left (shared ones too). */
+	/* Every storage left, shared ones too, before the namespaces and DNS go. */
+	storage_release_all(sb->agent->storages);
 	undo_sandbox(sb);
 	sb->pidns_fd = safe_close(sb->pidns_fd);
 	log_info("sandbox '%s' destroyed", sb->id ? sb->id : "");

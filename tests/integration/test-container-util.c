@@ -89,6 +89,8 @@ int ct_create(struct rpc_client *c, const char *cid, const struct ct_test_spec *
 	req.exec_id = (char *)cid;
 	req.oci = &spec;
 	req.sandbox_pidns = sandbox_pidns;
+	req.storages = s->storages;
+	req.n_storages = s->n_storages;
 	int code = harness_call(c, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
 				&resp, msg);
 	if (resp)

@@ -21,6 +21,8 @@ struct ct_test_spec {
 	const char *root_path; /* default: the test rootfs */
 	Grpc__Mount **mounts;
 	size_t n_mounts;
+	Grpc__Storage **storages; /* CreateContainerRequest.storages */
+	size_t n_storages;
 };
 
 /* Builds the busybox rootfs once per process (removed at exit). */

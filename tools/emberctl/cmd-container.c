@@ -12,9 +12,6 @@
 #include <poll.h>
 #include <signal.h>
 
-/* rpc/client.c: a whole reply is buffered (not declared in rpc.h). */
-bool rpc_client_has_frame(const struct rpc_client *c);
-
 static int reply_empty_call(struct ctl *ctl, const char *method, const ProtobufCMessage *req)
 {
 	ProtobufCMessage *resp = NULL;

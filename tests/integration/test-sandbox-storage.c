@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Storages named by CreateSandbox and CreateContainer, mounted and released over the
+ * sandbox's life the way the Go runtime drives it. */
+#include "test-container-util.h"
+
+#include <sys/wait.h>
+
+static struct agent_proc agent;
+
+static bool agent_has_mount(const char *target)
+{
+	char path[64], *s = NULL, needle[256];
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", agent.pid);
+	assert_int_equal(read_file(path, 1 << 20, &s, NULL), 0);
+	snprintf(needle, sizeof(needle), " %s ", target);
+	bool found = strstr(s, needle) != NULL;
+	free(s);
+	return found;
+}
+
+static Grpc__Storage *tmpfs_storage(Grpc__Storage *st, const char *driver, const char *source,
+				    const char *mount_point, char **options, size_t n)
+{
+	grpc__storage__init(st);
+	st->driver = (char *)driver;
+	st->source = (char *)source;
+	st->fstype = "tmpfs";
+	st->mount_point = (char *)mount_point;
+	st->options = options;
+	st->n_options = n;
+	return st;
+}
+
+static int create_sandbox(struct rpc_client *c, Grpc__Storage **storages, size_t n, char *msg)
+{
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	req.hostname = "pod";
+	req.sandbox_id = "sb1";
+	req.storages = storages;
+	req.n_storages = n;
+	int code = harness_call(c, "CreateSandbox", &req.base, &google__protobuf__empty__descriptor,
+				&resp, msg);
+	if (resp)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return code;
+}
+
+static void test_storage_lifecycle(void **state _unused_)
+{
+	char msg[512];
+	harness_start_agent(&agent, HARNESS_ISOLATE, NULL);
+	_cleanup_(rpc_client_freep) struct rpc_client *c = harness_connect(&agent);
+
+	/* The Go runtime's pod shm. */
+	char *shm_opts[] = {"noexec", "nosuid", "nodev", "mode=1777", "size=1048576"};
+	Grpc__Storage shm, *sst[] = {&shm};
+	tmpfs_storage(&shm, "ephemeral", "shm", "/run/kata-containers/sandbox/shm", shm_opts, 5);
+	assert_int_equal(create_sandbox(c, sst, 1, msg), RPC_OK);
+	assert_true(agent_has_mount("/run/kata-containers/sandbox/shm"));
+
+	/* A container's emptyDir (medium=Memory), bind-mounted into it as the runtime does. */
+	Grpc__Storage vol, *cst[] = {&vol};
+	tmpfs_storage(&vol, "ephemeral", "tmpfs", "/run/kata-containers/sandbox/ephemeral/data",
+		      NULL, 0);
+	Grpc__Mount m = GRPC__MOUNT__INIT, *mounts[] = {&m};
+	char *bind_opts[] = {"rbind", "rw"};
+	m.destination = "/data";
+	m.source = "/run/kata-containers/sandbox/ephemeral/data";
+	m.type = "bind";
+	m.options = bind_opts;
+	m.n_options = 2;
+	struct ct_test_spec s = {
+		.args = ARGS("/bin/sh", "-c", "echo kept > /data/file && cat /data/file"),
+		.mounts = mounts,
+		.n_mounts = 1,
+		.storages = cst,
+		.n_storages = 1,
+	};
+	int status = -1;
+	_cleanup_free_ char *out = NULL;
+	assert_int_equal(ct_create(c, "app", &s, false, msg), RPC_OK);
+	assert_true(agent_has_mount("/run/kata-containers/sandbox/ephemeral/data"));
+	assert_int_equal(ct_start(c, "app", msg), RPC_OK);
+	out = ct_read_all(c, "app", "app", false);
+	status = ct_wait(c, "app", "app", msg);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "kept\n");
+	assert_int_equal(ct_remove(c, "app", 0, msg), RPC_OK);
+	/* Released with its only user; the sandbox's shm stays. */
+	assert_false(agent_has_mount("/run/kata-containers/sandbox/ephemeral/data"));
+	assert_true(agent_has_mount("/run/kata-containers/sandbox/shm"));
+
+	/* A storage the agent cannot handle fails the create, naming it, and leaves nothing:
+	 * the same id can be created afterwards. */
+	Grpc__Storage bad, *bst[] = {&bad};
+	tmpfs_storage(&bad, "no-such-driver", "x", "/run/kata-containers/sandbox/bad", NULL, 0);
+	struct ct_test_spec sb = {.args = ARGS("/bin/true"), .storages = bst, .n_storages = 1};
+	assert_int_equal(ct_create(c, "bad", &sb, false, msg), RPC_INVALID_ARGUMENT);
+	assert_non_null(strstr(msg, "no-such-driver"));
+	struct ct_test_spec ok = {.args = ARGS("/bin/true")};
+	assert_int_equal(ct_create(c, "bad", &ok, false, msg), RPC_OK);
+	assert_int_equal(ct_remove(c, "bad", 0, msg), RPC_OK);
+
+	/* DestroySandbox unmounts what is left and the agent exits with the status that makes
+	 * ember-init power the VM off. */
+	Grpc__DestroySandboxRequest dreq = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", agent.pid);
+	assert_int_equal(harness_call(c, "DestroySandbox", &dreq.base,
+				      &google__protobuf__empty__descriptor, &resp, msg),
+			 RPC_OK);
+	protobuf_c_message_free_unpacked(resp, NULL);
+	int ws;
+	assert_int_equal(waitpid(agent.pid, &ws, 0), agent.pid);
+	assert_true(WIFEXITED(ws));
+	assert_int_equal(WEXITSTATUS(ws), EMBER_EXIT_SANDBOX_DESTROYED);
+	harness_sh("rm -rf %s", agent.dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_storage_lifecycle),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
