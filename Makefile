@@ -67,8 +67,9 @@ run: setup-test build
 image: build
 	bash rootfs-builder/build-image.sh --build-dir $(BUILD) -o $(BUILD)/ember-initrd.img
 
-bench: build
+bench: setup-test build
 	bash bench/run.sh $(BUILD)
+	bash bench/container.sh $(BUILD)
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
