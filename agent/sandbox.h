@@ -107,6 +107,7 @@ struct container {
 	char *id;
 	char *bundle;
 	char *rootfs;
+	char *termination_log; /* source of the /dev/termination-log mount, or NULL */
 	bool rootfs_mounted;
 	enum ct_state state;
 	struct process *init;

@@ -111,6 +111,7 @@ static void container_finalize(struct container *c)
 	free(c->id);
 	free(c->bundle);
 	free(c->rootfs);
+	free(c->termination_log);
 	free(c);
 	if (sb->destroying)
 		sandbox_check_destroyed(sb);
@@ -432,6 +433,14 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 		goto fail;
 	}
 	sprintf(c->rootfs, "%s/rootfs", c->bundle);
+	/* Kubernetes' terminationMessagePath, read back by GetDiagnosticData when the runtime
+	 * shares no filesystem with the guest (shared_fs=none). */
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (spec->mounts[i]->destination && spec->mounts[i]->source &&
+		    streq(spec->mounts[i]->destination, "/dev/termination-log")) {
+			free(c->termination_log);
+			c->termination_log = strdup(spec->mounts[i]->source);
+		}
 	list_add_tail(&sb->containers, &c->node);
 	sb->n_containers++;
 
@@ -582,4 +591,13 @@ void svc_remove_container(struct rpc_call *call, void *request)
 		container_begin_remove(c); /* may complete (and reply) right away */
 	else
 		container_check_removed(c);
+}
+
+int container_termination_log_path(struct agent *a, const char *cid, const char **ret)
+{
+	struct container *c = a->sandbox ? container_find(a->sandbox, cid) : NULL;
+	if (!c)
+		return -ENOENT;
+	*ret = c->termination_log;
+	return 0;
 }

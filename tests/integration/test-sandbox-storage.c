@@ -91,6 +91,43 @@ static void test_storage_lifecycle(void **state _unused_)
 	assert_false(agent_has_mount("/run/kata-containers/sandbox/ephemeral/data"));
 	assert_true(agent_has_mount("/run/kata-containers/sandbox/shm"));
 
+	/* Kubernetes' termination message, read back the way the Go runtime does without a
+	 * shared filesystem: GetDiagnosticData(termination_log). */
+	assert_int_equal(harness_sh("printf '' > /proc/%d/root/run/kata-containers/sandbox/shm/tlog",
+				    agent.pid),
+			 0);
+	Grpc__Mount tm = GRPC__MOUNT__INIT, *tmounts[] = {&tm};
+	tm.destination = "/dev/termination-log";
+	tm.source = "/run/kata-containers/sandbox/shm/tlog";
+	tm.type = "bind";
+	tm.options = bind_opts;
+	tm.n_options = 2;
+	struct ct_test_spec ts = {
+		.args = ARGS("/bin/sh", "-c", "echo 'bye from tl' > /dev/termination-log"),
+		.mounts = tmounts,
+		.n_mounts = 1,
+	};
+	free(ct_run(c, "tl-run", &ts, &status));
+	assert_int_equal(status, 0);
+	assert_int_equal(ct_create(c, "tl", &ts, false, msg), RPC_OK);
+	assert_int_equal(ct_start(c, "tl", msg), RPC_OK);
+	assert_int_equal(ct_wait(c, "tl", "tl", msg), 0);
+	Grpc__GetDiagnosticDataRequest dd = GRPC__GET_DIAGNOSTIC_DATA_REQUEST__INIT;
+	ProtobufCMessage *ddr = NULL;
+	dd.log_type = "termination_log";
+	dd.container_id = "tl";
+	assert_int_equal(harness_call(c, "GetDiagnosticData", &dd.base,
+				      &grpc__get_diagnostic_data_response__descriptor, &ddr, msg),
+			 RPC_OK);
+	assert_string_equal(((Grpc__GetDiagnosticDataResponse *)ddr)->data, "bye from tl\n");
+	protobuf_c_message_free_unpacked(ddr, NULL);
+	assert_int_equal(ct_remove(c, "tl", 0, msg), RPC_OK);
+	dd.container_id = "gone";
+	assert_int_equal(harness_call(c, "GetDiagnosticData", &dd.base,
+				      &grpc__get_diagnostic_data_response__descriptor, &ddr, msg),
+			 RPC_NOT_FOUND);
+	assert_non_null(strstr(msg, "gone"));
+
 	/* A storage the agent cannot handle fails the create, naming it, and leaves nothing:
 	 * the same id can be created afterwards. */
 	Grpc__Storage bad, *bst[] = {&bad};
