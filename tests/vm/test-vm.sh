@@ -125,7 +125,7 @@ console_clean() {
 case $CASE in
 boot-check-cad)
 	build_image
-	start_vm --append ember.boot_marker=port80
+	start_vm --append ember.boot_marker=port80 --net
 	ctl=$BUILD/tools/emberctl/emberctl
 	[[ -x $ctl ]] || fail "emberctl not built"
 	# QEMU holds the host end: a request waits in the socket until the agent opens the
@@ -149,6 +149,16 @@ boot-check-cad)
 	out=$(timeout 30 "$ctl" --timeout 30 --addr "serial://$T/run/agent.sock" version 2>&1) ||
 		fail "second connection failed: $out"
 	[[ $out == *agent_version* ]] || fail "Version failed: $out"
+	# The virtio-net NIC, configured by its MAC as the Go runtime does before CreateSandbox
+	# (QEMU's default MAC), then listed with its new name and address.
+	nic='{"hwAddr":"52:54:00:12:34:56","name":"eth7","mtu":1400,"IPAddresses":[{"family":"v4","address":"10.0.2.15","mask":"24"}]}'
+	out=$(timeout 30 "$ctl" --timeout 30 --addr "serial://$T/run/agent.sock" iface update "$nic" 2>&1) ||
+		fail "UpdateInterface of the virtio-net NIC failed: $out"
+	out=$(timeout 30 "$ctl" --timeout 30 --addr "serial://$T/run/agent.sock" iface list 2>&1) ||
+		fail "ListInterfaces failed: $out"
+	for want in 'eth7 ' '52:54:00:12:34:56' '10.0.2.15/24' 'mtu 1400'; do
+		[[ $out == *"$want"* ]] || fail "ListInterfaces lacks $want: $out"
+	done
 	console_has "modules: [0-9]+ loaded, [0-9]+ already present, 0 failed, 0 not found"
 	console_has "agent /sbin/ember-agent started"
 	! grep -q "cannot write the boot marker" "$T/run/console.log" || fail "port80 marker failed"
