@@ -2,12 +2,14 @@
 /* CreateSandbox and DestroySandbox: the sandbox core (reference §6.2, §6.6, §4.3). */
 #define LOG_SUBSYSTEM "sandbox"
 #include "sandbox.h"
+#include "kmod/kmod.h"
 #include "mount/mount.h"
 #include "google/protobuf/empty.pb-c.h"
 
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 
 #define RESOLV_PATH   KATA_RUN_DIR "/sandbox/resolv.conf"
 #define MAX_DNS_LINES 1024
@@ -130,6 +132,61 @@ static void undo_sandbox(struct sandbox *sb)
 	sb->uts_fd = safe_close(sb->uts_fd);
 }
 
+/* kernel_modules: Kata runs `modprobe -v name params...`; the guest has no modprobe, so
+ * ember-init's loader resolves modules.dep and calls finit_module (bounded syscalls). */
+static int load_kernel_modules(const Grpc__CreateSandboxRequest *req, char *err, size_t errsz)
+{
+	_cleanup_(kmod_db_freep) struct kmod_db *db = NULL;
+	struct utsname u;
+	char moddir[320], q[96];
+	int r;
+
+	if (req->n_kernel_modules == 0)
+		return 0;
+	if (req->n_kernel_modules > 256) {
+		snprintf(err, errsz, "%zu kernel modules (limit 256)", req->n_kernel_modules);
+		return -E2BIG;
+	}
+	uname(&u);
+	snprintf(moddir, sizeof(moddir), "/lib/modules/%s", u.release);
+	for (size_t i = 0; i < req->n_kernel_modules; i++) {
+		const Grpc__KernelModule *m = req->kernel_modules[i];
+		_cleanup_free_ char *params = NULL;
+		size_t len = 1;
+		for (size_t k = 0; k < m->n_parameters; k++)
+			len += strlen(m->parameters[k]) + 1;
+		if (len > 4096) {
+			snprintf(err, errsz, "kernel module '%s': parameters longer than 4 KiB",
+				 printable(m->name, q));
+			return -E2BIG;
+		}
+		params = calloc(1, len);
+		if (!params)
+			return -ENOMEM;
+		for (size_t k = 0; k < m->n_parameters; k++) {
+			if (k)
+				strcat(params, " ");
+			strcat(params, m->parameters[k]);
+		}
+		if (!db) {
+			r = kmod_db_open(moddir, &db);
+			if (r < 0) {
+				snprintf(err, errsz, "kernel module '%s': cannot read %s/modules.dep: %s",
+					 printable(m->name, q), moddir, strerror(-r));
+				return r;
+			}
+		}
+		r = kmod_load_with_deps(db, m->name, params);
+		if (r < 0) {
+			snprintf(err, errsz, "kernel module '%s': %s", printable(m->name, q),
+				 r == -ENOENT ? "not in modules.dep" : strerror(-r));
+			return r;
+		}
+		log_info("kernel module '%s' loaded%s%s", m->name, *params ? " with " : "", params);
+	}
+	return 0;
+}
+
 struct sandbox_storage_wait {
 	struct rpc_call *call;
 	struct sandbox *sb;
@@ -225,9 +282,16 @@ void svc_create_sandbox(struct rpc_call *call, void *request)
 		rpc_call_reply_error(call, errno_to_rpc_code(r), "create sandbox: %s", err);
 		return;
 	}
-	/* kernel_modules and guest_hook_path: not handled yet (docs/compatibility.md). */
-	if (req->n_kernel_modules || (req->guest_hook_path && *req->guest_hook_path))
-		log_warn("create sandbox: kernel_modules and guest_hook_path are not handled yet");
+	r = load_kernel_modules(req, err, sizeof(err));
+	if (r < 0) {
+		undo_sandbox(sb);
+		rpc_call_reply_error(call, errno_to_rpc_code(r), "create sandbox: %s", err);
+		return;
+	}
+	/* guest_hook_path: not handled yet (docs/compatibility.md). */
+	if (req->guest_hook_path && *req->guest_hook_path)
+		log_warn("create sandbox: guest hooks (%s) are not run by ember",
+			 printable(req->guest_hook_path, b));
 	if (req->n_storages) {
 		/* The shared fs and the pod's shm; a block device may not be there yet, so the
 		 * call parks until the storage module is done. */

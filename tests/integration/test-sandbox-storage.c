@@ -156,10 +156,37 @@ static void test_storage_lifecycle(void **state _unused_)
 	harness_sh("rm -rf %s", agent.dir);
 }
 
+/* kernel_modules: a module the guest kernel does not have fails CreateSandbox naming it (on
+ * the host only this case runs: loading a real module changes the machine; the VM suite
+ * loads one), and leaves nothing behind: the next CreateSandbox works. */
+static void test_kernel_module_missing(void **state _unused_)
+{
+	char msg[512];
+	harness_start_agent(&agent, HARNESS_ISOLATE, NULL);
+	_cleanup_(rpc_client_freep) struct rpc_client *c = harness_connect(&agent);
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	Grpc__KernelModule km = GRPC__KERNEL_MODULE__INIT, *kms[] = {&km};
+	char *params[] = {"debug=1"};
+	ProtobufCMessage *resp = NULL;
+	km.name = "ember_no_such_module";
+	km.parameters = params;
+	km.n_parameters = 1;
+	req.hostname = "pod";
+	req.kernel_modules = kms;
+	req.n_kernel_modules = 1;
+	assert_int_equal(harness_call(c, "CreateSandbox", &req.base,
+				      &google__protobuf__empty__descriptor, &resp, msg),
+			 RPC_NOT_FOUND);
+	assert_non_null(strstr(msg, "ember_no_such_module"));
+	assert_int_equal(create_sandbox(c, NULL, 0, msg), RPC_OK);
+	harness_stop_agent(&agent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_storage_lifecycle),
+		cmocka_unit_test(test_kernel_module_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
