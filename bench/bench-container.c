@@ -8,6 +8,8 @@
 #include "agent.pb-c.h"
 #include "rpc/rpc.h"
 
+#include <signal.h>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 
@@ -84,10 +86,30 @@ static double p50_ms(uint64_t *v, size_t n)
 	return (double)v[n / 2] / 1e6;
 }
 
+/* Runs crun with stdio on /dev/null; its exit status, or -1. */
+static int run_crun(const char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	if (WEXITSTATUS(st) != 0)
+		fprintf(stderr, "bench-container: %s %s failed (status %d)\n", argv[0], argv[2],
+			WEXITSTATUS(st));
+	return WEXITSTATUS(st);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: bench-container ADDR ROOTFS BUNDLE\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: bench-container ADDR ROOTFS BUNDLE [LONG_BUNDLE]\n");
 		return 2;
 	}
 	const char *rootfs = argv[2], *bundle = argv[3];
@@ -128,6 +150,62 @@ int main(int argc, char **argv)
 	printf("container start (create+start+wait+remove of `true`), p50 of %d: ember %.2f ms, "
 	       "crun run %.2f ms (ratio %.2f)\n",
 	       RUNS, e, c, e / c);
+
+	/* exec latency: ExecProcess + WaitProcess of `true` in a running container, against
+	 * `crun exec` into a running crun container of the same rootfs */
+	if (argc == 5) {
+		static char *sleep_args[] = {"sleep", "1000"};
+		uint64_t eexec[RUNS], cexec[RUNS];
+		create_start("long", rootfs, sleep_args, 2);
+		for (int i = 0; i < RUNS + 5; i++) {
+			static char *env[] = {"PATH=/bin"};
+			char eid[32];
+			Grpc__ExecProcessRequest er = GRPC__EXEC_PROCESS_REQUEST__INIT;
+			Grpc__Process proc = GRPC__PROCESS__INIT;
+			Grpc__User user = GRPC__USER__INIT;
+			snprintf(eid, sizeof(eid), "e%d", i);
+			proc.args = true_args;
+			proc.n_args = 1;
+			proc.env = env;
+			proc.n_env = 1;
+			proc.cwd = "/";
+			proc.user = &user;
+			er.container_id = "long";
+			er.exec_id = eid;
+			er.process = &proc;
+			uint64_t t1 = now_monotonic_ns();
+			call("ExecProcess", &er.base, &google__protobuf__empty__descriptor, NULL);
+			Grpc__WaitProcessRequest wr = GRPC__WAIT_PROCESS_REQUEST__INIT;
+			wr.container_id = "long";
+			wr.exec_id = eid;
+			call("WaitProcess", &wr.base, &grpc__wait_process_response__descriptor, NULL);
+			if (i >= 5)
+				eexec[i - 5] = now_monotonic_ns() - t1;
+		}
+		Grpc__SignalProcessRequest sg = GRPC__SIGNAL_PROCESS_REQUEST__INIT;
+		sg.container_id = "long";
+		sg.exec_id = "";
+		sg.signal = SIGKILL;
+		call("SignalProcess", &sg.base, &google__protobuf__empty__descriptor, NULL);
+		wait_remove("long");
+
+		if (run_crun((const char *[]){"crun", "--cgroup-manager=disabled", "run", "--detach",
+					      "--bundle", argv[4], "crunlong", NULL}) != 0)
+			return 1;
+		for (int i = 0; i < RUNS + 5; i++) {
+			uint64_t t1 = now_monotonic_ns();
+			if (run_crun((const char *[]){"crun", "exec", "crunlong", "true", NULL}) != 0)
+				return 1;
+			if (i >= 5)
+				cexec[i - 5] = now_monotonic_ns() - t1;
+		}
+		run_crun((const char *[]){"crun", "kill", "crunlong", "KILL", NULL});
+		run_crun((const char *[]){"crun", "delete", "-f", "crunlong", NULL});
+		double ee = p50_ms(eexec, RUNS), ce = p50_ms(cexec, RUNS);
+		printf("exec latency (exec+wait of `true`), p50 of %d: ember %.2f ms, crun exec "
+		       "%.2f ms (ratio %.2f)\n",
+		       RUNS, ee, ce, ee / ce);
+	}
 
 	/* stdout throughput: 256 MiB through ReadStdout (1 MiB reads) vs a raw pipe */
 	const size_t total = 256u << 20;

@@ -17,6 +17,10 @@ cat >"$work/bundle/config.json" <<'J'
  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]}}
 J
+# The exec benchmark's crun container runs `sleep` from the same rootfs.
+mkdir -p "$work/long"
+ln -s ../bundle/rootfs "$work/long/rootfs"
+sed 's/"args": \["true"\]/"args": ["sleep", "1000"]/' "$work/bundle/config.json" >"$work/long/config.json"
 unshare -pmnf --mount-proc sh -c "mount -t tmpfs tmpfs /run && exec '$build/agent/ember-agent' --listen unix://$work/agent.sock --log-level warn" &
 agent=$!
 for _ in $(seq 100); do [ -S "$work/agent.sock" ] && break; sleep 0.05; done
@@ -24,4 +28,4 @@ for _ in $(seq 100); do [ -S "$work/agent.sock" ] && break; sleep 0.05; done
 # namespace where /sys/fs/cgroup is the unified hierarchy (nothing global changes).
 unshare -m sh -c "mount --make-rprivate / && umount -R /sys/fs/cgroup 2>/dev/null; \
 	mount -t cgroup2 none /sys/fs/cgroup && \
-	exec '$build/bench/bench-container' 'unix://$work/agent.sock' '$work/bundle/rootfs' '$work/bundle'"
+	exec '$build/bench/bench-container' 'unix://$work/agent.sock' '$work/bundle/rootfs' '$work/bundle' '$work/long'"
