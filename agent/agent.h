@@ -172,7 +172,8 @@ void agent_cgroups_free(struct agent *a);
  * container gets no cgroup (no cgroup v2; then requested limits fail). Errors name the
  * offending value in err; -ENOMEDIUM (FAILED_PRECONDITION) = a controller is missing. */
 int agent_cgroup_create(struct agent *a, const char *cid, const char *cgroups_path,
-			const struct Grpc__LinuxResources *res, int *ret_fd, char *err, size_t errsz);
+			const struct Grpc__LinuxResources *res, int *ret_fd, char *err,
+			size_t errsz);
 /* ExecProcess: the container's cgroup fd for CLONE_INTO_CGROUP (borrowed, as above);
  * -ENOENT when it has none. */
 int agent_cgroup_fd(struct agent *a, const char *cid);

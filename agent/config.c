@@ -163,12 +163,12 @@ int config_parse_args(struct agent_config *cfg, int argc, char **argv)
 {
 	enum { OPT_LOG_LEVEL = 0x100, OPT_LOG_FORMAT };
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {},
 	};
 	int c, r;
 

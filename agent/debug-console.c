@@ -28,9 +28,9 @@
 #include <termios.h>
 #include <linux/sched.h>
 
-#define PROXY_BUF      (16 * 1024)
-#define KILL_DELAY_NS  (5 * NSEC_PER_SEC)
-#define RESPAWN_NS     (1 * NSEC_PER_SEC)
+#define PROXY_BUF     (16 * 1024)
+#define KILL_DELAY_NS (5 * NSEC_PER_SEC)
+#define RESPAWN_NS    (1 * NSEC_PER_SEC)
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -41,9 +41,9 @@
 
 /* Kata's order; the image builder's debug option puts busybox (/bin/sh) in the image. */
 static const char *const shells[] = {
-	"/run/kata-extensions/devkit/bin/devkit-sh",
-	"/bin/bash",
-	"/bin/sh",
+    "/run/kata-extensions/devkit/bin/devkit-sh",
+    "/bin/bash",
+    "/bin/sh",
 };
 
 struct console_session {
@@ -80,7 +80,7 @@ struct spawn_plan {
 	const char *shell;
 	char *argv[2];
 	char *envp[5];
-	int tty_fd;          /* the pty slave, or -1 to open /dev/console */
+	int tty_fd; /* the pty slave, or -1 to open /dev/console */
 };
 
 static const char *find_shell(void)
@@ -401,8 +401,8 @@ static void listen_cb(struct ev_loop *loop _unused_, struct ev_io *io, uint32_t 
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 
-	int fd = accept4(dc->listen_fd, (struct sockaddr *)&peer, &plen,
-			 SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd =
+	    accept4(dc->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn_errno(errno, "debug console accept: %m");
@@ -473,8 +473,8 @@ void debug_console_free(struct debug_console *dc)
 		return;
 	struct ev_loop *loop = dc->agent->loop;
 	while (!list_empty(&dc->sessions)) {
-		struct console_session *s = list_entry(dc->sessions.next, struct console_session,
-						       node);
+		struct console_session *s =
+		    list_entry(dc->sessions.next, struct console_session, node);
 		if (s->pidfd >= 0)
 			(void)kill(-s->pid, SIGKILL);
 		ev_io_stop(loop, &s->pid_io);

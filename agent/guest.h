@@ -56,8 +56,8 @@ void guest_cpu_ops_free(struct guest *g);
 
 /* Parses policy text against the methods of svc. On failure returns -EINVAL (or -E2BIG for
  * text beyond POLICY_MAX_SIZE, -ENOMEM) and writes a message naming the line into err. */
-int policy_parse(const char *text, size_t len, const struct rpc_service *svc,
-		 struct policy **ret, char *err, size_t errsz);
+int policy_parse(const char *text, size_t len, const struct rpc_service *svc, struct policy **ret,
+		 char *err, size_t errsz);
 /* A policy that denies every method (what a broken ember.policy file yields: fail closed). */
 int policy_deny_all(const struct rpc_service *svc, struct policy **ret);
 bool policy_allows(const struct policy *p, const char *method);
@@ -93,7 +93,7 @@ int metrics_guest_diskstats(struct bytebuf *out, const char *diskstats);
 struct metrics_proc {
 	const char *stat;   /* /proc/self/stat */
 	const char *status; /* /proc/self/status */
-	const char *io;     /* /proc/self/io, NULL when the kernel has no task io accounting */
+	const char *io;	    /* /proc/self/io, NULL when the kernel has no task io accounting */
 	uint64_t open_fds, max_fds;
 	long ticks_per_sec, page_size;
 	uint64_t boot_time_sec; /* btime of /proc/stat */

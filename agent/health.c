@@ -20,12 +20,12 @@ static void health_version(struct rpc_call *call, void *request _unused_)
 }
 
 static const struct rpc_method health_methods[] = {
-	{"Check", &grpc__check_request__descriptor, health_check},
-	{"Version", &grpc__check_request__descriptor, health_version},
+    {"Check", &grpc__check_request__descriptor, health_check},
+    {"Version", &grpc__check_request__descriptor, health_version},
 };
 
 const struct rpc_service agent_health_service = {
-	.name = "grpc.Health",
-	.methods = health_methods,
-	.n_methods = ARRAY_SIZE(health_methods),
+    .name = "grpc.Health",
+    .methods = health_methods,
+    .n_methods = ARRAY_SIZE(health_methods),
 };

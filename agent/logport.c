@@ -44,9 +44,9 @@ struct logport {
 
 	/* Shared with the sink, under lock. */
 	pthread_mutex_t lock;
-	int out_fd;          /* conn_fd while the peer is writable, -1 otherwise */
-	bool broken;         /* a write failed: the loop closes the connection */
-	struct bytebuf ring; /* whole lines not yet sent, at most LOGPORT_RING_MAX bytes */
+	int out_fd;		   /* conn_fd while the peer is writable, -1 otherwise */
+	bool broken;		   /* a write failed: the loop closes the connection */
+	struct bytebuf ring;	   /* whole lines not yet sent, at most LOGPORT_RING_MAX bytes */
 	char pending[PENDING_MAX]; /* the unsent rest of a partially written line */
 	size_t pending_off, pending_len;
 	uint64_t dropped; /* lines dropped since the last notice */
@@ -118,8 +118,8 @@ static void flush_locked(struct logport *lp)
 			continue;
 		}
 		if (lp->dropped > 0) {
-			lp->pending_len = format_drop_notice(lp->pending, sizeof(lp->pending),
-							     lp->dropped);
+			lp->pending_len =
+			    format_drop_notice(lp->pending, sizeof(lp->pending), lp->dropped);
 			lp->pending_off = 0;
 			lp->dropped = 0;
 			continue;
@@ -224,8 +224,8 @@ static void listen_cb(struct ev_loop *loop, struct ev_io *io _unused_, uint32_t 
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 
-	int fd = accept4(lp->listen_fd, (struct sockaddr *)&peer, &plen,
-			 SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd =
+	    accept4(lp->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn_errno(errno, "log port accept: %m");

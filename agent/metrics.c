@@ -170,64 +170,64 @@ static void snake_case(const char *in, size_t len, char *out, size_t outsz)
 static const struct {
 	const char *key, *item;
 } meminfo_items[] = {
-	{"MemTotal", "mem_total"},
-	{"MemFree", "mem_free"},
-	{"MemAvailable", "mem_available"},
-	{"Buffers", "buffers"},
-	{"Cached", "cached"},
-	{"SwapCached", "swap_cached"},
-	{"Active", "active"},
-	{"Inactive", "inactive"},
-	{"Active(anon)", "active_anon"},
-	{"Inactive(anon)", "inactive_anon"},
-	{"Active(file)", "active_file"},
-	{"Inactive(file)", "inactive_file"},
-	{"Unevictable", "unevictable"},
-	{"Mlocked", "mlocked"},
-	{"HighTotal", "high_total"},
-	{"HighFree", "high_free"},
-	{"LowTotal", "low_total"},
-	{"LowFree", "low_free"},
-	{"MmapCopy", "mmap_copy"},
-	{"SwapTotal", "swap_total"},
-	{"SwapFree", "swap_free"},
-	{"Dirty", "dirty"},
-	{"Writeback", "writeback"},
-	{"AnonPages", "anon_pages"},
-	{"Mapped", "mapped"},
-	{"Shmem", "shmem"},
-	{"Slab", "slab"},
-	{"SReclaimable", "s_reclaimable"},
-	{"SUnreclaim", "s_unreclaim"},
-	{"KernelStack", "kernel_stack"},
-	{"PageTables", "page_tables"},
-	{"Quicklists", "quicklists"},
-	{"NFS_Unstable", "nfs_unstable"},
-	{"Bounce", "bounce"},
-	{"WritebackTmp", "writeback_tmp"},
-	{"CommitLimit", "commit_limit"},
-	{"Committed_AS", "committed_as"},
-	{"VmallocTotal", "vmalloc_total"},
-	{"VmallocUsed", "vmalloc_used"},
-	{"VmallocChunk", "vmalloc_chunk"},
-	{"HardwareCorrupted", "hardware_corrupted"},
-	{"AnonHugePages", "anon_hugepages"},
-	{"ShmemHugePages", "shmem_hugepages"},
-	{"ShmemPmdMapped", "shmem_pmd_mapped"},
-	{"CmaTotal", "cma_total"},
-	{"CmaFree", "cma_free"},
-	{"HugePages_Total", "hugepages_total"},
-	{"HugePages_Free", "hugepages_free"},
-	{"HugePages_Rsvd", "hugepages_rsvd"},
-	{"HugePages_Surp", "hugepages_surp"},
-	{"Hugepagesize", "hugepagesize"},
-	{"DirectMap4k", "direct_map_4k"},
-	{"DirectMap4M", "direct_map_4M"},
-	{"DirectMap2M", "direct_map_2M"},
-	{"DirectMap1G", "direct_map_1G"},
-	{"Hugetlb", "hugetlb"},
-	{"Percpu", "per_cpu"},
-	{"KReclaimable", "k_reclaimable"},
+    {"MemTotal", "mem_total"},
+    {"MemFree", "mem_free"},
+    {"MemAvailable", "mem_available"},
+    {"Buffers", "buffers"},
+    {"Cached", "cached"},
+    {"SwapCached", "swap_cached"},
+    {"Active", "active"},
+    {"Inactive", "inactive"},
+    {"Active(anon)", "active_anon"},
+    {"Inactive(anon)", "inactive_anon"},
+    {"Active(file)", "active_file"},
+    {"Inactive(file)", "inactive_file"},
+    {"Unevictable", "unevictable"},
+    {"Mlocked", "mlocked"},
+    {"HighTotal", "high_total"},
+    {"HighFree", "high_free"},
+    {"LowTotal", "low_total"},
+    {"LowFree", "low_free"},
+    {"MmapCopy", "mmap_copy"},
+    {"SwapTotal", "swap_total"},
+    {"SwapFree", "swap_free"},
+    {"Dirty", "dirty"},
+    {"Writeback", "writeback"},
+    {"AnonPages", "anon_pages"},
+    {"Mapped", "mapped"},
+    {"Shmem", "shmem"},
+    {"Slab", "slab"},
+    {"SReclaimable", "s_reclaimable"},
+    {"SUnreclaim", "s_unreclaim"},
+    {"KernelStack", "kernel_stack"},
+    {"PageTables", "page_tables"},
+    {"Quicklists", "quicklists"},
+    {"NFS_Unstable", "nfs_unstable"},
+    {"Bounce", "bounce"},
+    {"WritebackTmp", "writeback_tmp"},
+    {"CommitLimit", "commit_limit"},
+    {"Committed_AS", "committed_as"},
+    {"VmallocTotal", "vmalloc_total"},
+    {"VmallocUsed", "vmalloc_used"},
+    {"VmallocChunk", "vmalloc_chunk"},
+    {"HardwareCorrupted", "hardware_corrupted"},
+    {"AnonHugePages", "anon_hugepages"},
+    {"ShmemHugePages", "shmem_hugepages"},
+    {"ShmemPmdMapped", "shmem_pmd_mapped"},
+    {"CmaTotal", "cma_total"},
+    {"CmaFree", "cma_free"},
+    {"HugePages_Total", "hugepages_total"},
+    {"HugePages_Free", "hugepages_free"},
+    {"HugePages_Rsvd", "hugepages_rsvd"},
+    {"HugePages_Surp", "hugepages_surp"},
+    {"Hugepagesize", "hugepagesize"},
+    {"DirectMap4k", "direct_map_4k"},
+    {"DirectMap4M", "direct_map_4M"},
+    {"DirectMap2M", "direct_map_2M"},
+    {"DirectMap1G", "direct_map_1G"},
+    {"Hugetlb", "hugetlb"},
+    {"Percpu", "per_cpu"},
+    {"KReclaimable", "k_reclaimable"},
 };
 
 int metrics_guest_meminfo(struct bytebuf *out, const char *text)
@@ -288,8 +288,8 @@ int metrics_guest_loadavg(struct bytebuf *out, const char *text)
 int metrics_guest_cpu_time(struct bytebuf *out, const char *text, long tps)
 {
 	static const char name[] = "kata_guest_cpu_time";
-	static const char *const items[] = {"user", "nice",  "system", "idle",  "iowait",
-					    "irq",  "softirq", "steal", "guest", "guest_nice"};
+	static const char *const items[] = {"user", "nice",    "system", "idle",  "iowait",
+					    "irq",  "softirq", "steal",	 "guest", "guest_nice"};
 	if (tps <= 0)
 		return -EINVAL;
 	int r = metrics_family(out, name, "gauge",
@@ -315,8 +315,8 @@ int metrics_guest_cpu_time(struct bytebuf *out, const char *text, long tps)
 int metrics_guest_vmstat(struct bytebuf *out, const char *text)
 {
 	static const char name[] = "kata_guest_vm_stat";
-	int r = metrics_family(out, name, "gauge",
-			       "Guest virtual memory statistics (/proc/vmstat).");
+	int r =
+	    metrics_family(out, name, "gauge", "Guest virtual memory statistics (/proc/vmstat).");
 	for (const char *s = text; r >= 0 && *s; s = next_line(s)) {
 		char key[96];
 		uint64_t v;
@@ -331,12 +331,12 @@ int metrics_guest_netdev(struct bytebuf *out, const char *text)
 {
 	static const char name[] = "kata_guest_netdev_stat";
 	static const char *const items[] = {
-		"recv_bytes", "recv_packets", "recv_errs",  "recv_drop",  "recv_fifo",
-		"recv_frame", "recv_compressed", "recv_multicast", "sent_bytes", "sent_packets",
-		"sent_errs",  "sent_drop",  "sent_fifo",  "sent_colls", "sent_carrier",
-		"sent_compressed"};
-	int r = metrics_family(out, name, "gauge",
-			       "Guest network device statistics (/proc/net/dev).");
+	    "recv_bytes", "recv_packets", "recv_errs",	     "recv_drop",
+	    "recv_fifo",  "recv_frame",	  "recv_compressed", "recv_multicast",
+	    "sent_bytes", "sent_packets", "sent_errs",	     "sent_drop",
+	    "sent_fifo",  "sent_colls",	  "sent_carrier",    "sent_compressed"};
+	int r =
+	    metrics_family(out, name, "gauge", "Guest network device statistics (/proc/net/dev).");
 	for (const char *s = text; r >= 0 && *s; s = next_line(s)) {
 		const char *colon = strchr(s, ':'), *nl = strchr(s, '\n');
 		if (!colon || (nl && colon > nl))
@@ -362,11 +362,23 @@ int metrics_guest_netdev(struct bytebuf *out, const char *text)
 int metrics_guest_diskstats(struct bytebuf *out, const char *text)
 {
 	static const char name[] = "kata_guest_diskstat";
-	static const char *const items[] = {
-		"reads", "merged", "sectors_read", "time_reading", "writes", "writes_merged",
-		"sectors_written", "time_writing", "in_progress", "time_in_progress",
-		"weighted_time_in_progress", "discards", "discards_merged", "sectors_discarded",
-		"time_discarding", "flushes", "time_flushing"};
+	static const char *const items[] = {"reads",
+					    "merged",
+					    "sectors_read",
+					    "time_reading",
+					    "writes",
+					    "writes_merged",
+					    "sectors_written",
+					    "time_writing",
+					    "in_progress",
+					    "time_in_progress",
+					    "weighted_time_in_progress",
+					    "discards",
+					    "discards_merged",
+					    "sectors_discarded",
+					    "time_discarding",
+					    "flushes",
+					    "time_flushing"};
 	int r = metrics_family(out, name, "gauge", "Guest disk statistics (/proc/diskstats).");
 	for (const char *s = text; r >= 0 && *s; s = next_line(s)) {
 		uint64_t major, minor;
@@ -403,8 +415,16 @@ static bool status_value(const char *text, const char *key, uint64_t *v)
 int metrics_agent_process(struct bytebuf *out, const struct metrics_proc *p)
 {
 	/* /proc/self/stat after "(comm)", which may itself hold spaces and parentheses. */
-	enum { F_UTIME = 14, F_STIME, F_CUTIME, F_CSTIME, F_THREADS = 20, F_START = 22, F_VSIZE,
-	       F_RSS };
+	enum {
+		F_UTIME = 14,
+		F_STIME,
+		F_CUTIME,
+		F_CSTIME,
+		F_THREADS = 20,
+		F_START = 22,
+		F_VSIZE,
+		F_RSS
+	};
 	uint64_t f[F_RSS + 1] = {0};
 	const char *s = p->stat ? strrchr(p->stat, ')') : NULL;
 	if (!s || s[1] != ' ' || p->ticks_per_sec <= 0)
@@ -460,24 +480,24 @@ int metrics_agent_process(struct bytebuf *out, const struct metrics_proc *p)
 	static const struct {
 		const char *key, *item;
 	} status_items[] = {
-		{"VmPeak", "vmpeak"},
-		{"VmSize", "vmsize"},
-		{"VmLck", "vmlck"},
-		{"VmPin", "vmpin"},
-		{"VmHWM", "vmhwm"},
-		{"VmRSS", "vmrss"},
-		{"RssAnon", "rssanon"},
-		{"RssFile", "rssfile"},
-		{"RssShmem", "rssshmem"},
-		{"VmData", "vmdata"},
-		{"VmStk", "vmstk"},
-		{"VmExe", "vmexe"},
-		{"VmLib", "vmlib"},
-		{"VmPTE", "vmpte"},
-		{"VmSwap", "vmswap"},
-		{"HugetlbPages", "hugetlbpages"},
-		{"voluntary_ctxt_switches", "voluntary_ctxt_switches"},
-		{"nonvoluntary_ctxt_switches", "nonvoluntary_ctxt_switches"},
+	    {"VmPeak", "vmpeak"},
+	    {"VmSize", "vmsize"},
+	    {"VmLck", "vmlck"},
+	    {"VmPin", "vmpin"},
+	    {"VmHWM", "vmhwm"},
+	    {"VmRSS", "vmrss"},
+	    {"RssAnon", "rssanon"},
+	    {"RssFile", "rssfile"},
+	    {"RssShmem", "rssshmem"},
+	    {"VmData", "vmdata"},
+	    {"VmStk", "vmstk"},
+	    {"VmExe", "vmexe"},
+	    {"VmLib", "vmlib"},
+	    {"VmPTE", "vmpte"},
+	    {"VmSwap", "vmswap"},
+	    {"HugetlbPages", "hugetlbpages"},
+	    {"voluntary_ctxt_switches", "voluntary_ctxt_switches"},
+	    {"nonvoluntary_ctxt_switches", "nonvoluntary_ctxt_switches"},
 	};
 	if (p->status) {
 		FAMILY("kata_agent_proc_status", "gauge",
@@ -489,8 +509,12 @@ int metrics_agent_process(struct bytebuf *out, const struct metrics_proc *p)
 				ITEM("kata_agent_proc_status", status_items[i].item, v);
 		}
 	}
-	static const char *const io_items[] = {"rchar",      "wchar",       "syscr",
-					       "syscw",      "read_bytes",  "write_bytes",
+	static const char *const io_items[] = {"rchar",
+					       "wchar",
+					       "syscr",
+					       "syscw",
+					       "read_bytes",
+					       "write_bytes",
 					       "cancelled_write_bytes"};
 	if (p->io) {
 		FAMILY("kata_agent_io_stat", "gauge",
@@ -591,15 +615,15 @@ int metrics_collect(struct agent *a, struct bytebuf *out)
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
 
 	struct metrics_proc proc = {
-		.stat = stat,
-		.status = status,
-		.io = io,
-		.open_fds = count_open_fds(),
-		.max_fds = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur,
-		.ticks_per_sec = sysconf(_SC_CLK_TCK),
-		.page_size = sysconf(_SC_PAGESIZE),
-		.boot_time_sec = boot_time(pstat),
-		.scrape_count = ++a->guest->scrape_count,
+	    .stat = stat,
+	    .status = status,
+	    .io = io,
+	    .open_fds = count_open_fds(),
+	    .max_fds = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur,
+	    .ticks_per_sec = sysconf(_SC_CLK_TCK),
+	    .page_size = sysconf(_SC_PAGESIZE),
+	    .boot_time_sec = boot_time(pstat),
+	    .scrape_count = ++a->guest->scrape_count,
 	};
 	r = metrics_agent_process(out, &proc);
 	if (r < 0)

@@ -86,8 +86,7 @@ static void printable(const char *s, char *out, size_t outsz)
 		memcpy(out + outsz - 4, "...", 4);
 }
 
-_printf_(4, 5) static int parse_error(char *err, size_t errsz, unsigned line, const char *fmt,
-				      ...)
+_printf_(4, 5) static int parse_error(char *err, size_t errsz, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(err, errsz, "policy line %u: ", line);
@@ -180,8 +179,8 @@ static int parse_line(struct policy *p, char *text, unsigned lineno, unsigned *d
 	return 0;
 }
 
-int policy_parse(const char *text, size_t len, const struct rpc_service *svc,
-		 struct policy **ret, char *err, size_t errsz)
+int policy_parse(const char *text, size_t len, const struct rpc_service *svc, struct policy **ret,
+		 char *err, size_t errsz)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	unsigned lineno = 0, default_line = 0;

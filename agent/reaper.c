@@ -16,8 +16,7 @@
 static struct process *process_by_pid(struct sandbox *sb, pid_t pid)
 {
 	struct list_head *pos;
-	LIST_FOREACH(pos, &sb->procs)
-	{
+	LIST_FOREACH (pos, &sb->procs) {
 		struct process *p = list_entry(pos, struct process, all_node);
 		if (p->pid == pid && !p->reaped)
 			return p;
@@ -188,7 +187,8 @@ void process_detach(struct process *p)
 		stdin_fail_writers(p, RPC_NOT_FOUND, "the process was removed");
 		if (p->setup_call) {
 			rpc_call_reply_error(p->setup_call, RPC_NOT_FOUND,
-					     "process '%s' was removed during its setup", p->exec_id);
+					     "process '%s' was removed during its setup",
+					     p->exec_id);
 			p->setup_call = NULL;
 		}
 	}
@@ -207,10 +207,10 @@ static void drain_cb(struct ev_loop *loop _unused_, struct ev_timer *t)
 void process_exited(struct process *p, int wait_status)
 {
 	char b[96];
-	p->exit_status = WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status)
-						  : WEXITSTATUS(wait_status);
-	log_debug("process %d ('%s') exited with status %d", (int)p->pid,
-		  printable(p->exec_id, b), p->exit_status);
+	p->exit_status =
+	    WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
+	log_debug("process %d ('%s') exited with status %d", (int)p->pid, printable(p->exec_id, b),
+		  p->exit_status);
 	p->pidfd = safe_close(p->pidfd);
 	/* The child is gone: whatever it wrote on the status pipe is there now. Read it
 	 * before marking the process reaped, so that a failed setup detaching it cannot
@@ -321,15 +321,14 @@ void reaper_done(struct sandbox *sb)
 		reap_all(sb);
 		bool alive = false;
 		struct list_head *pos;
-		LIST_FOREACH(pos, &sb->procs)
+		LIST_FOREACH (pos, &sb->procs)
 			alive |= !list_entry(pos, struct process, all_node)->reaped;
 		if (!alive)
 			break;
 		usleep(10 * 1000);
 	}
 	struct list_head *pos;
-	LIST_FOREACH(pos, &sb->procs)
-	{
+	LIST_FOREACH (pos, &sb->procs) {
 		struct process *p = list_entry(pos, struct process, all_node);
 		p->reaped = true;
 	}

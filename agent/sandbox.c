@@ -23,8 +23,8 @@ bool sandbox_valid_id(const char *id)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '.' || c == '-';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 		if (!ok)
 			return false;
 	}
@@ -52,8 +52,7 @@ struct container *container_find(struct sandbox *sb, const char *id)
 	struct list_head *pos;
 	if (!id)
 		return NULL;
-	LIST_FOREACH(pos, &sb->containers)
-	{
+	LIST_FOREACH (pos, &sb->containers) {
 		struct container *c = list_entry(pos, struct container, node);
 		if (streq(c->id, id))
 			return c;
@@ -66,8 +65,7 @@ struct process *process_find(struct container *c, const char *exec_id)
 	struct list_head *pos;
 	if (!exec_id || !*exec_id)
 		return c->init && c->init->c == c ? c->init : NULL;
-	LIST_FOREACH(pos, &c->procs)
-	{
+	LIST_FOREACH (pos, &c->procs) {
 		struct process *p = list_entry(pos, struct process, node);
 		if (streq(p->exec_id, exec_id))
 			return p;
@@ -86,8 +84,7 @@ struct container *container_lookup_or_reply(struct rpc_call *call, const char *c
 	return c;
 }
 
-struct process *process_lookup_or_reply(struct rpc_call *call, const char *cid,
-					const char *exec_id)
+struct process *process_lookup_or_reply(struct rpc_call *call, const char *cid, const char *exec_id)
 {
 	char b1[96], b2[96];
 	struct container *c = container_lookup_or_reply(call, cid);
@@ -95,7 +92,8 @@ struct process *process_lookup_or_reply(struct rpc_call *call, const char *cid,
 		return NULL;
 	struct process *p = process_find(c, exec_id);
 	if (!p)
-		rpc_call_reply_error(call, RPC_NOT_FOUND, "process '%s' of container '%s' not found",
+		rpc_call_reply_error(call, RPC_NOT_FOUND,
+				     "process '%s' of container '%s' not found",
 				     printable(exec_id, b1), printable(cid, b2));
 	return p;
 }
@@ -171,17 +169,15 @@ void sandbox_free(struct agent *a)
 	/* The server is gone (its parked calls were cancelled): kill what is left and wait
 	 * for it briefly, so that nothing keeps running after the agent. */
 	struct list_head *pos, *tmp;
-	LIST_FOREACH(pos, &sb->containers)
+	LIST_FOREACH (pos, &sb->containers)
 		container_kill_all(list_entry(pos, struct container, node));
 	reaper_done(sb);
-	LIST_FOREACH_SAFE(pos, tmp, &sb->containers)
-	{
+	LIST_FOREACH_SAFE (pos, tmp, &sb->containers) {
 		struct container *c = list_entry(pos, struct container, node);
 		c->removing = true;
 		container_check_removed(c);
 	}
-	LIST_FOREACH_SAFE(pos, tmp, &sb->procs)
-	{
+	LIST_FOREACH_SAFE (pos, tmp, &sb->procs) {
 		struct process *p = list_entry(pos, struct process, all_node);
 		if (p->c)
 			process_detach(p);

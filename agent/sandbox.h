@@ -26,13 +26,13 @@
 #define SANDBOX_READ_MAX       (1u << 20)
 /* Stdio pipes of container processes (agent.container_pipe_size overrides): one ReadStdout
  * returns what the pipe holds, so a larger pipe means fewer round trips per MiB. */
-#define SANDBOX_PIPE_SIZE      (256u << 10)
+#define SANDBOX_PIPE_SIZE (256u << 10)
 /* After the process is reaped, a pending read gets this long to drain the pipe before it
  * ends with EOF, even if an orphaned grandchild still holds the write end (Kata #1160). */
 #define SANDBOX_DRAIN_NS (500 * NSEC_PER_MSEC)
 
-#define KATA_RUN_DIR     "/run/kata-containers"
-#define SANDBOX_NS_DIR   "/run/sandbox-ns"
+#define KATA_RUN_DIR   "/run/kata-containers"
+#define SANDBOX_NS_DIR "/run/sandbox-ns"
 
 struct process;
 struct container;
@@ -49,7 +49,7 @@ struct parked {
 	struct process *proc;
 	enum parked_kind kind;
 	struct stream *stream; /* reads */
-	uint32_t len;          /* reads: at most this many bytes */
+	uint32_t len;	       /* reads: at most this many bytes */
 	const uint8_t *data;   /* writes: the request's bytes (alive while parked) */
 	size_t size, done;
 };
@@ -71,7 +71,7 @@ enum ct_state {
 };
 
 struct process {
-	struct list_head node;     /* container.procs */
+	struct list_head node;	   /* container.procs */
 	struct list_head all_node; /* sandbox.procs */
 	struct sandbox *sb;
 	struct container *c; /* NULL once it left its container */
@@ -113,10 +113,10 @@ struct container {
 	struct process *init;
 	struct list_head procs;
 	unsigned n_procs;
-	int ns_fd[CT_NS_COUNT]; /* pinned from the init right after it was cloned */
-	int root_fd;            /* the init's root, entered by exec processes */
+	int ns_fd[CT_NS_COUNT];		   /* pinned from the init right after it was cloned */
+	int root_fd;			   /* the init's root, entered by exec processes */
 	struct security_profile *security; /* issue 7: caps + seccomp that execs inherit */
-	struct stat mnt_ns;     /* identifies the container's processes for kill-all */
+	struct stat mnt_ns;		   /* identifies the container's processes for kill-all */
 	bool have_mnt_ns;
 	int start_fd;
 	bool removing;
@@ -134,11 +134,11 @@ struct sandbox {
 	char *hostname;
 	bool created;
 	bool destroying;
-	int ipc_fd, uts_fd;   /* persistent pod namespaces, -1 before CreateSandbox */
+	int ipc_fd, uts_fd; /* persistent pod namespaces, -1 before CreateSandbox */
 	bool ns_mounted;
 	bool resolv_mounted;
 	bool sandbox_pidns;
-	int pidns_fd;         /* the first container's pid ns when sandbox_pidns */
+	int pidns_fd; /* the first container's pid ns when sandbox_pidns */
 	bool no_pivot;
 
 	int sigchld_fd;

@@ -14,7 +14,7 @@
 
 /* OOM events wait here while nobody asks (the shim's GetOOMEvent loop may be between two
  * calls); one entry per container is enough, a repeat adds nothing for the shim. */
-#define OOM_QUEUE_MAX   SANDBOX_MAX_CONTAINERS
+#define OOM_QUEUE_MAX	SANDBOX_MAX_CONTAINERS
 #define OOM_WAITERS_MAX 64
 
 struct oom_waiter {
@@ -79,7 +79,7 @@ static void oom_event(const char *cid, void *data)
 	if (cgs->oom_len == OOM_QUEUE_MAX) {
 		/* Cannot happen with one entry per container; keep the newest if it does. */
 		log_warn("OOM event queue full: dropping the event of container %s",
-		         cgs->oom_queue[cgs->oom_head]);
+			 cgs->oom_queue[cgs->oom_head]);
 		free(cgs->oom_queue[cgs->oom_head]);
 		cgs->oom_head = (cgs->oom_head + 1) % OOM_QUEUE_MAX;
 		cgs->oom_len--;
@@ -114,8 +114,8 @@ void svc_get_oom_event(struct rpc_call *call, void *request _unused_)
 	}
 	if (cgs->n_oom_waiters >= OOM_WAITERS_MAX) {
 		rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED,
-		                     "%u GetOOMEvent calls are waiting already",
-		                     cgs->n_oom_waiters);
+				     "%u GetOOMEvent calls are waiting already",
+				     cgs->n_oom_waiters);
 		return;
 	}
 	struct oom_waiter *w = calloc(1, sizeof(*w));
@@ -188,7 +188,7 @@ void agent_cgroups_free(struct agent *a)
 /* ---- hooks for the container engine ---- */
 
 int agent_cgroup_create(struct agent *a, const char *cid, const char *cgroups_path,
-                        const Grpc__LinuxResources *res, int *ret_fd, char *err, size_t errsz)
+			const Grpc__LinuxResources *res, int *ret_fd, char *err, size_t errsz)
 {
 	struct cgroup *cg = NULL;
 	*ret_fd = -1;
@@ -199,7 +199,7 @@ int agent_cgroup_create(struct agent *a, const char *cid, const char *cgroups_pa
 	if (r < 0 || !cg)
 		return r;
 	log_debug("container %s: cgroup '%s' ready in %llu us", cid, cgroup_path(cg),
-	          (unsigned long long)((now_monotonic_ns() - t0) / NSEC_PER_USEC));
+		  (unsigned long long)((now_monotonic_ns() - t0) / NSEC_PER_USEC));
 	*ret_fd = cgroup_dir_fd(cg);
 	return 0;
 }
@@ -218,7 +218,7 @@ int agent_cgroup_kill(struct agent *a, const char *cid)
 	int r = cgroup_kill(cg);
 	if (r < 0)
 		log_warn_errno(r, "container %s: cannot kill cgroup '%s': %m", cid,
-		               cgroup_path(cg));
+			       cgroup_path(cg));
 	return r;
 }
 
@@ -231,7 +231,7 @@ void agent_cgroup_remove(struct agent *a, const char *cid)
 	int r = cgroup_destroy(cg);
 	if (r < 0)
 		log_warn_errno(r, "container %s: cannot remove cgroup '%s': %m", cid,
-		               path ? path : "?");
+			       path ? path : "?");
 }
 
 /* ---- UpdateContainer, StatsContainer ---- */
@@ -247,9 +247,9 @@ static struct cgroup *cgroup_lookup_or_reply(struct rpc_call *call, const char *
 	struct cgroup *cg = cgs ? cgroup_find(cgs->mgr, cid) : NULL;
 	if (!cg)
 		rpc_call_reply_error(call, RPC_FAILED_PRECONDITION,
-		                     "container '%s' has no cgroup: the guest has no cgroup v2 "
-		                     "hierarchy",
-		                     printable(cid, b));
+				     "container '%s' has no cgroup: the guest has no cgroup v2 "
+				     "hierarchy",
+				     printable(cid, b));
 	return cg;
 }
 
@@ -270,7 +270,7 @@ void svc_update_container(struct rpc_call *call, void *request)
 		r = cgroup_update(cg, req->resources, err, sizeof(err));
 	if (r < 0) {
 		rpc_call_reply_error(call, errno_to_rpc_code(r), "UpdateContainer '%s': %s",
-		                     printable(cid, b), err);
+				     printable(cid, b), err);
 		return;
 	}
 	reply_empty(call);
@@ -289,7 +289,7 @@ void svc_stats_container(struct rpc_call *call, void *request)
 	int r = cgroup_stats_read(cgroup_dir_fd(cg), &stats);
 	if (r < 0) {
 		rpc_call_reply_errno(call, r, "StatsContainer '%s': cgroup '%s': %m",
-		                     printable(cid, b), cgroup_path(cg));
+				     printable(cid, b), cgroup_path(cg));
 		return;
 	}
 	Grpc__StatsContainerResponse resp = GRPC__STATS_CONTAINER_RESPONSE__INIT;
@@ -325,21 +325,21 @@ static void freeze_done(struct cgroup_waiter *w, int r)
 		reply_empty(call);
 	else if (r == -ETIMEDOUT)
 		rpc_call_reply_error(call, RPC_DEADLINE_EXCEEDED,
-		                     pause ? "container '%s' did not freeze within %llu s (thawed "
-		                             "again)"
-		                           : "container '%s' did not thaw within %llu s",
-		                     cid,
-		                     (unsigned long long)(CGROUP_FREEZE_TIMEOUT_NS / NSEC_PER_SEC));
+				     pause ? "container '%s' did not freeze within %llu s (thawed "
+					     "again)"
+					   : "container '%s' did not thaw within %llu s",
+				     cid,
+				     (unsigned long long)(CGROUP_FREEZE_TIMEOUT_NS / NSEC_PER_SEC));
 	else if (r == -ENOENT)
 		rpc_call_reply_error(call, RPC_NOT_FOUND, "container '%s' was removed while %s",
-		                     cid, pause ? "pausing" : "resuming");
+				     cid, pause ? "pausing" : "resuming");
 	else if (r == -ECANCELED)
 		rpc_call_reply_error(call, RPC_ABORTED,
-		                     "%s of container '%s' was overtaken by a %s",
-		                     pause ? "pause" : "resume", cid, pause ? "resume" : "pause");
+				     "%s of container '%s' was overtaken by a %s",
+				     pause ? "pause" : "resume", cid, pause ? "resume" : "pause");
 	else
 		rpc_call_reply_errno(call, r, "%s of container '%s': %m",
-		                     pause ? "pause" : "resume", cid);
+				     pause ? "pause" : "resume", cid);
 }
 
 static void set_frozen(struct rpc_call *call, const char *cid, bool frozen)
@@ -360,8 +360,8 @@ static void set_frozen(struct rpc_call *call, const char *cid, bool frozen)
 		free(fc);
 	if (r < 0) {
 		rpc_call_reply_errno(call, r, "%s container '%s': cgroup '%s': %m",
-		                     frozen ? "pause" : "resume", printable(cid, b),
-		                     cgroup_path(cg));
+				     frozen ? "pause" : "resume", printable(cid, b),
+				     cgroup_path(cg));
 		return;
 	}
 	if (r > 0) {
@@ -473,10 +473,10 @@ int container_metrics_append(struct agent *a, struct bytebuf *out)
 				continue;
 			if (fams[k].seconds)
 				r = metrics_sample_f64(out, fams[k].name, "container_id",
-				                       fc.e[i].id, NULL, NULL, (double)v / 1e6);
+						       fc.e[i].id, NULL, NULL, (double)v / 1e6);
 			else
 				r = metrics_sample_u64(out, fams[k].name, "container_id",
-				                       fc.e[i].id, NULL, NULL, v);
+						       fc.e[i].id, NULL, NULL, v);
 		}
 	}
 	free(fc.e);

@@ -62,8 +62,7 @@ void container_kill_all(struct container *c)
 	/* CGROUP: cgroup.kill reaches every process of the container, forks included. */
 	(void)agent_cgroup_kill(c->sb->agent, c->id);
 	struct list_head *pos;
-	LIST_FOREACH(pos, &c->procs)
-	{
+	LIST_FOREACH (pos, &c->procs) {
 		struct process *p = list_entry(pos, struct process, node);
 		if (!p->reaped && p->pidfd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
@@ -92,7 +91,8 @@ static void container_finalize(struct container *c)
 	} else if (c->bundle) {
 		int r = rm_rf_same_fs(c->bundle);
 		if (r < 0)
-			log_warn_errno(r, "container '%s': cannot remove '%s': %m", c->id, c->bundle);
+			log_warn_errno(r, "container '%s': cannot remove '%s': %m", c->id,
+				       c->bundle);
 	}
 	for (int i = 0; i < CT_NS_COUNT; i++)
 		safe_close(c->ns_fd[i]);
@@ -122,7 +122,7 @@ void container_check_removed(struct container *c)
 	if (!c->removing)
 		return;
 	struct list_head *pos;
-	LIST_FOREACH(pos, &c->procs)
+	LIST_FOREACH (pos, &c->procs)
 		if (!list_entry(pos, struct process, node)->reaped)
 			return;
 	container_finalize(c);
@@ -186,7 +186,8 @@ void container_setup_done(struct process *p, const struct ct_status *st, bool eo
 		}
 		p->ready = true;
 		c->state = CT_CREATED;
-		if (c->init == p && sb->sandbox_pidns && sb->pidns_fd < 0 && c->ns_fd[CT_NS_PID] >= 0)
+		if (c->init == p && sb->sandbox_pidns && sb->pidns_fd < 0 &&
+		    c->ns_fd[CT_NS_PID] >= 0)
 			/* The first container holds the pod's pid namespace (reference §6.2). */
 			sb->pidns_fd = fcntl(c->ns_fd[CT_NS_PID], F_DUPFD_CLOEXEC, 3);
 		log_info("container '%s' created (init pid %d)", c->id, (int)p->pid);
@@ -229,7 +230,8 @@ static int setup_bundle(struct container *c, const char *root_path, char *err, s
 	struct stat st;
 	char b[96];
 	if (root_path[0] != '/') {
-		snprintf(err, errsz, "Root.Path '%s' is not an absolute path", printable(root_path, b));
+		snprintf(err, errsz, "Root.Path '%s' is not an absolute path",
+			 printable(root_path, b));
 		return -EINVAL;
 	}
 	if (stat(root_path, &st) < 0) {
@@ -322,7 +324,8 @@ void svc_create_container(struct rpc_call *call, void *request)
 		return;
 	}
 	if (container_find(sb, cid)) {
-		rpc_call_reply_error(call, RPC_ALREADY_EXISTS, "container '%s' already exists", cid);
+		rpc_call_reply_error(call, RPC_ALREADY_EXISTS, "container '%s' already exists",
+				     cid);
 		return;
 	}
 	if (sb->n_containers >= SANDBOX_MAX_CONTAINERS) {
@@ -356,8 +359,8 @@ void svc_create_container(struct rpc_call *call, void *request)
 		}
 		w->call = call;
 		w->req = req;
-		r = storage_setup_container(sb->agent->storages, req, create_container_storages_done,
-					    w, &w->op);
+		r = storage_setup_container(sb->agent->storages, req,
+					    create_container_storages_done, w, &w->op);
 		if (r < 0) {
 			free(w);
 			rpc_call_reply_errno(call, r, "create container '%s': storages: %m",
@@ -397,7 +400,8 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 		} else if (sb->n_containers > 0) {
 			rpc_call_reply_error(call, RPC_FAILED_PRECONDITION,
 					     "create container '%s': sandbox_pidns is set but the "
-					     "sandbox has no shared pid namespace", cid);
+					     "sandbox has no shared pid namespace",
+					     cid);
 			return;
 		}
 		sb->sandbox_pidns = true;
@@ -448,10 +452,10 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 	if (r < 0)
 		goto fail;
 	struct ct_ns_config nsc = {
-		.pidns_fd = pidns_fd,
-		.ipc_fd = sb->ipc_fd,
-		.uts_fd = sb->uts_fd,
-		.no_pivot = sb->no_pivot,
+	    .pidns_fd = pidns_fd,
+	    .ipc_fd = sb->ipc_fd,
+	    .uts_fd = sb->uts_fd,
+	    .no_pivot = sb->no_pivot,
 	};
 	r = ct_plan_from_spec(plan, spec, c->rootfs, &nsc, err, sizeof(err));
 	if (r < 0)
@@ -460,11 +464,12 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 	/* CGROUP: the container's cgroup v2 directory with its limits (agent/cgroup/); the
 	 * child is cloned into it (CLONE_INTO_CGROUP). */
 	r = agent_cgroup_create(sb->agent, cid, spec->linux_ ? spec->linux_->cgroupspath : NULL,
-				spec->linux_ ? spec->linux_->resources : NULL, &plan->cgroup_fd, err,
-				sizeof(err));
+				spec->linux_ ? spec->linux_->resources : NULL, &plan->cgroup_fd,
+				err, sizeof(err));
 	if (r < 0)
 		goto fail;
-	r = ct_stdio_open(&stdio, plan->tty, sb->agent->cfg.container_pipe_size ?: SANDBOX_PIPE_SIZE);
+	r = ct_stdio_open(&stdio, plan->tty,
+			  sb->agent->cfg.container_pipe_size ?: SANDBOX_PIPE_SIZE);
 	if (r < 0) {
 		snprintf(err, sizeof(err), "cannot open stdio: %s", strerror(-r));
 		goto fail;
@@ -533,7 +538,8 @@ void svc_start_container(struct rpc_call *call, void *request)
 	else if (c->state == CT_STOPPED || !c->init || c->init->reaped)
 		why = "has exited";
 	if (why) {
-		rpc_call_reply_error(call, RPC_FAILED_PRECONDITION, "container '%s' %s", c->id, why);
+		rpc_call_reply_error(call, RPC_FAILED_PRECONDITION, "container '%s' %s", c->id,
+				     why);
 		return;
 	}
 	if (write(c->start_fd, "1", 1) != 1) {

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #define MEMORY_BLOCK_SIZE "/sys/devices/system/memory/block_size_bytes"
-#define MEMORY_PROBE      "/sys/devices/system/memory/probe"
+#define MEMORY_PROBE	  "/sys/devices/system/memory/probe"
 
 /* The Go runtime refuses a container with seccomp (when guest seccomp is on in its config)
  * unless this is true. The security module defines a strong agent_supports_seccomp()

@@ -19,17 +19,17 @@
 #include <sys/time.h>
 #include <linux/random.h>
 
-#define SYSFS_CPU          "/sys/devices/system/cpu"
-#define SYSFS_MEMORY       "/sys/devices/system/memory"
+#define SYSFS_CPU	   "/sys/devices/system/cpu"
+#define SYSFS_MEMORY	   "/sys/devices/system/memory"
 #define SYSFS_MEMORY_PROBE SYSFS_MEMORY "/probe"
 /* Kata: "max wait for all CPUs to online will use 50 * 100 = 5 seconds". */
-#define ONLINE_RETRY_NS    (50 * NSEC_PER_MSEC)
-#define ONLINE_MAX_TRIES   100
+#define ONLINE_RETRY_NS	 (50 * NSEC_PER_MSEC)
+#define ONLINE_MAX_TRIES 100
 /* The kernel's entropy pool is 256 bytes; more only costs the loop time. */
-#define RESEED_MAX         (64 * 1024)
+#define RESEED_MAX (64 * 1024)
 /* Each probe write adds a memory block in the kernel, synchronously: bounded work. 4096
  * blocks of 128 MiB are 512 GiB per call. */
-#define PROBE_MAX_ADDRS    4096
+#define PROBE_MAX_ADDRS 4096
 /* Kubernetes caps termination messages at 4 KiB; Kata reads at most that much. */
 #define TERMINATION_LOG_MAX 4096
 
@@ -483,10 +483,10 @@ void guest_add_swap(struct rpc_call *call, void *request)
 	w->timeout_ms = a->cfg.hotplug_timeout_ms;
 	snprintf(w->pci, sizeof(w->pci), "%s", pci);
 	struct uevent_match m = {
-		.subsystem = "block",
-		.devpath_regex = regex,
-		.devtype = "disk",
-		.need_devname = true,
+	    .subsystem = "block",
+	    .devpath_regex = regex,
+	    .devtype = "disk",
+	    .need_devname = true,
 	};
 	struct uevent_device dev;
 	r = uevent_wait(a->uevents, &m, w->timeout_ms, swap_dev_cb, w, &w->waiter, &dev);
@@ -552,8 +552,11 @@ static void utf8_sanitize(char *s, size_t len)
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-			   : (c & 0xf8) == 0xf0 ? 4 : 0;
+		size_t n = c < 0x80		? 1
+			   : (c & 0xe0) == 0xc0 ? 2
+			   : (c & 0xf0) == 0xe0 ? 3
+			   : (c & 0xf8) == 0xf0 ? 4
+						: 0;
 		bool ok = n > 0 && (c >= 0xc2 || n == 1) && c <= 0xf4 && i + n <= len;
 		for (size_t k = 1; ok && k < n; k++)
 			ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
@@ -618,7 +621,7 @@ void guest_get_diagnostic_data(struct rpc_call *call, void *request)
 	/* The file is the container's: it may have made it a FIFO (O_NONBLOCK: a read must
 	 * not wait) or a symlink out of its mount (O_NOFOLLOW). */
 	_cleanup_close_ int fd =
-		open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	    open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rpc_call_reply_errno(call, errno, "termination log %s of container '%s': %m", path,

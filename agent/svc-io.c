@@ -348,7 +348,8 @@ void svc_tty_win_resize(struct rpc_call *call, void *request)
 				     req->row, req->column);
 		return;
 	}
-	struct winsize ws = {.ws_row = (unsigned short)req->row, .ws_col = (unsigned short)req->column};
+	struct winsize ws = {.ws_row = (unsigned short)req->row,
+			     .ws_col = (unsigned short)req->column};
 	if (ioctl(p->out.fd, TIOCSWINSZ, &ws) < 0) {
 		rpc_call_reply_errno(call, errno, "resize tty of process '%s': %m", p->exec_id);
 		return;

@@ -25,9 +25,9 @@
 #include <sys/wait.h>
 
 #define IPT_TIMEOUT_SEC 30 /* iptables-restore itself waits at most 5 s for the lock */
-#define IPT_MAX_JOBS    4  /* they serialise on the xtables lock anyway */
-#define IPT_MAX_OUTPUT  (TTRPC_MAX_DATA - 4096) /* the reply must fit one ttrpc message */
-#define IPT_MAX_STDERR  1024
+#define IPT_MAX_JOBS	4  /* they serialise on the xtables lock anyway */
+#define IPT_MAX_OUTPUT	(TTRPC_MAX_DATA - 4096) /* the reply must fit one ttrpc message */
+#define IPT_MAX_STDERR	1024
 /* Kata's IPTABLES_RESTORE_WAIT_SEC: how long iptables-restore waits for the xtables lock. */
 #define IPT_RESTORE_WAIT "5"
 
@@ -580,6 +580,6 @@ void iptables_jobs_done(struct agent_network *net)
 
 	/* Shutdown: the calls are gone. Kill what still runs and reap it here; a killed child
 	 * exits at once, so this wait is short. */
-	LIST_FOREACH_SAFE(pos, tmp, &net->ipt_jobs)
+	LIST_FOREACH_SAFE (pos, tmp, &net->ipt_jobs)
 		ipt_reap_now(list_entry(pos, struct ipt_job, node));
 }

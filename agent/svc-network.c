@@ -21,9 +21,9 @@
  * (~10-50 us), so these keep one call from holding the loop for long; real pods use a
  * handful of each. */
 #define MAX_IFACE_ADDRS 256
-#define MAX_ROUTES      4096
-#define MAX_NEIGHBOURS  4096
-#define MAX_NIC_WAITS   64
+#define MAX_ROUTES	4096
+#define MAX_NEIGHBOURS	4096
+#define MAX_NIC_WAITS	64
 
 #define MSG_MAX 512
 
@@ -279,7 +279,7 @@ static void nic_wait_check_all(struct agent_network *net)
 {
 	struct list_head *pos, *tmp;
 
-	LIST_FOREACH_SAFE(pos, tmp, &net->nic_waits) {
+	LIST_FOREACH_SAFE (pos, tmp, &net->nic_waits) {
 		struct nic_wait *w = list_entry(pos, struct nic_wait, node);
 		struct net_err err;
 		int r = iface_present(&w->ir, &err);
@@ -335,7 +335,7 @@ static void nic_uevent_cb(void *data, int r, const struct uevent_device *dev)
 	struct rpc_call *call = w->call;
 	struct iface_req ir = w->ir;
 
-	w->uw = NULL;       /* the listener freed it */
+	w->uw = NULL;	    /* the listener freed it */
 	w->ir.addrs = NULL; /* moved to ir */
 	if (r == -ETIMEDOUT)
 		log_warn("no NIC appeared at devicePath %s within %llu ms", ir.pb->devicepath,
@@ -895,7 +895,7 @@ void agent_network_done(struct agent *a)
 		return;
 	/* The rpc server cancelled every parked call before this; whatever is left has no
 	 * call to answer. */
-	LIST_FOREACH_SAFE(pos, tmp, &net->nic_waits)
+	LIST_FOREACH_SAFE (pos, tmp, &net->nic_waits)
 		nic_wait_free(list_entry(pos, struct nic_wait, node));
 	iptables_jobs_done(net);
 	if (net->watch_fd >= 0) {

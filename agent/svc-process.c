@@ -77,8 +77,8 @@ void svc_exec_process(struct rpc_call *call, void *request)
 	}
 	if (c->removing || c->state == CT_CREATING || c->state == CT_STOPPED || !c->init ||
 	    c->init->reaped) {
-		rpc_call_reply_error(call, RPC_FAILED_PRECONDITION,
-				     "container '%s' is not running", printable(c->id, b1));
+		rpc_call_reply_error(call, RPC_FAILED_PRECONDITION, "container '%s' is not running",
+				     printable(c->id, b1));
 		return;
 	}
 	if (c->n_procs >= SANDBOX_MAX_EXECS) {
@@ -116,7 +116,8 @@ void svc_exec_process(struct rpc_call *call, void *request)
 	plan->cgroup_fd = agent_cgroup_fd(sb->agent, c->id);
 	if (plan->cgroup_fd < 0)
 		plan->cgroup_fd = -1;
-	r = ct_stdio_open(&stdio, plan->tty, sb->agent->cfg.container_pipe_size ?: SANDBOX_PIPE_SIZE);
+	r = ct_stdio_open(&stdio, plan->tty,
+			  sb->agent->cfg.container_pipe_size ?: SANDBOX_PIPE_SIZE);
 	if (r < 0) {
 		snprintf(err, sizeof(err), "cannot open stdio: %s", strerror(-r));
 		goto fail;
@@ -238,7 +239,8 @@ void svc_signal_process(struct rpc_call *call, void *request)
 	}
 	struct process *p = process_find(c, req->exec_id);
 	if (!p) {
-		rpc_call_reply_error(call, RPC_NOT_FOUND, "process '%s' of container '%s' not found",
+		rpc_call_reply_error(call, RPC_NOT_FOUND,
+				     "process '%s' of container '%s' not found",
 				     printable(req->exec_id, b1), c->id);
 		return;
 	}

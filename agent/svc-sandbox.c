@@ -101,8 +101,10 @@ static int setup_dns(struct sandbox *sb, char **lines, size_t n, char *err, size
 	}
 	r = mkdir_p(KATA_RUN_DIR "/sandbox", 0755);
 	if (r >= 0) {
-		_cleanup_close_ int fd = open(RESOLV_PATH, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		r = fd < 0 ? -errno : loop_write(fd, text.data + text.head, bytebuf_used(&text) - 1);
+		_cleanup_close_ int fd =
+		    open(RESOLV_PATH, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		r = fd < 0 ? -errno
+			   : loop_write(fd, text.data + text.head, bytebuf_used(&text) - 1);
 	}
 	bytebuf_free(&text);
 	if (r < 0)
@@ -111,7 +113,8 @@ static int setup_dns(struct sandbox *sb, char **lines, size_t n, char *err, size
 	struct stat st;
 	if (stat("/etc/resolv.conf", &st) == 0 && !S_ISDIR(st.st_mode)) {
 		if (mount(RESOLV_PATH, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
-			return snprintf(err, errsz, "cannot bind " RESOLV_PATH " over /etc/resolv.conf: %m"),
+			return snprintf(err, errsz,
+					"cannot bind " RESOLV_PATH " over /etc/resolv.conf: %m"),
 			       -errno;
 		sb->resolv_mounted = true;
 	}
@@ -171,7 +174,8 @@ static int load_kernel_modules(const Grpc__CreateSandboxRequest *req, char *err,
 		if (!db) {
 			r = kmod_db_open(moddir, &db);
 			if (r < 0) {
-				snprintf(err, errsz, "kernel module '%s': cannot read %s/modules.dep: %s",
+				snprintf(err, errsz,
+					 "kernel module '%s': cannot read %s/modules.dep: %s",
 					 printable(m->name, q), moddir, strerror(-r));
 				return r;
 			}
@@ -240,7 +244,8 @@ void svc_create_sandbox(struct rpc_call *call, void *request)
 	}
 	if (sb->n_containers) {
 		rpc_call_reply_error(call, RPC_FAILED_PRECONDITION,
-				     "CreateSandbox after %u containers were created", sb->n_containers);
+				     "CreateSandbox after %u containers were created",
+				     sb->n_containers);
 		return;
 	}
 	if (req->hostname && strlen(req->hostname) > 64) {
@@ -380,13 +385,12 @@ void svc_destroy_sandbox(struct rpc_call *call, void *request _unused_)
 
 	/* Parked calls end now with a clear error rather than with a dropped connection. */
 	struct list_head *pos, *tmp;
-	LIST_FOREACH(pos, &sb->procs)
+	LIST_FOREACH (pos, &sb->procs)
 		process_fail_parked(list_entry(pos, struct process, all_node), RPC_UNAVAILABLE,
 				    "the sandbox is being destroyed");
 	/* CGROUP: a waiting GetOOMEvent ends too (Kata drops its OOM channel here). */
 	cgroup_oom_fail_waiters(sb->agent, RPC_UNAVAILABLE, "the sandbox is being destroyed");
-	LIST_FOREACH_SAFE(pos, tmp, &sb->containers)
-	{
+	LIST_FOREACH_SAFE (pos, tmp, &sb->containers) {
 		struct container *c = list_entry(pos, struct container, node);
 		if (!c->removing)
 			container_begin_remove(c);

@@ -21,9 +21,9 @@
 #include <sys/statvfs.h>
 
 /* Concurrent filesystem jobs; beyond it calls get RESOURCE_EXHAUSTED, not a queue. */
-#define MAX_FS_JOBS       8
-#define MAX_STALE_MOUNTS  4096
-#define SHARED_DIR_SLASH  STORAGE_SHARED_DIR "/"
+#define MAX_FS_JOBS	 8
+#define MAX_STALE_MOUNTS 4096
+#define SHARED_DIR_SLASH STORAGE_SHARED_DIR "/"
 
 int agent_storage_init(struct agent *a)
 {
@@ -32,9 +32,9 @@ int agent_storage_init(struct agent *a)
 		/* Devices already present still work; hot-plugged ones cannot be waited for. */
 		log_error_errno(r, "cannot listen for uevents, device waits will fail: %m");
 	struct storage_config cfg = {
-		.loop = a->loop,
-		.uevents = a->uevents,
-		.hotplug_timeout_ms = a->cfg.hotplug_timeout_ms,
+	    .loop = a->loop,
+	    .uevents = a->uevents,
+	    .hotplug_timeout_ms = a->cfg.hotplug_timeout_ms,
 	};
 	r = storage_table_new(&cfg, &a->storages);
 	if (r < 0)
@@ -138,8 +138,9 @@ void agent_copy_file(struct rpc_call *call, void *request)
 {
 	Grpc__CopyFileRequest *req = request;
 	if (req->data.len > COPY_FILE_MAX_DATA) {
-		rpc_call_reply_errno(call, -EMSGSIZE, "CopyFile '%s': %zu bytes of data, at most %u",
-				     req->path, req->data.len, COPY_FILE_MAX_DATA);
+		rpc_call_reply_errno(call, -EMSGSIZE,
+				     "CopyFile '%s': %zu bytes of data, at most %u", req->path,
+				     req->data.len, COPY_FILE_MAX_DATA);
 		return;
 	}
 	struct storage_job *j = calloc(1, sizeof(*j));
@@ -199,7 +200,8 @@ static void stats_done(struct fs_job *fj)
 	} else if (j->call) {
 		Grpc__VolumeStatsResponse resp = GRPC__VOLUME_STATS_RESPONSE__INIT;
 		Grpc__VolumeCondition cond = GRPC__VOLUME_CONDITION__INIT;
-		Grpc__VolumeUsage bytes = GRPC__VOLUME_USAGE__INIT, inodes = GRPC__VOLUME_USAGE__INIT;
+		Grpc__VolumeUsage bytes = GRPC__VOLUME_USAGE__INIT,
+				  inodes = GRPC__VOLUME_USAGE__INIT;
 		Grpc__VolumeUsage *usage[2] = {&bytes, &inodes};
 		if (j->r == 0) {
 			/* kubelet's figures: available is what unprivileged writers get
@@ -329,12 +331,14 @@ void agent_remove_stale_virtiofs_share_mounts(struct rpc_call *call, void *reque
 {
 	struct storage_job *j = calloc(1, sizeof(*j));
 	if (!j) {
-		rpc_call_reply_errno(call, -ENOMEM, "RemoveStaleVirtiofsShareMounts: out of memory");
+		rpc_call_reply_errno(call, -ENOMEM,
+				     "RemoveStaleVirtiofsShareMounts: out of memory");
 		return;
 	}
 	int r = collect_share_mounts(j);
 	if (r < 0) {
-		rpc_call_reply_errno(call, r, "RemoveStaleVirtiofsShareMounts: /proc/self/mountinfo: %m");
+		rpc_call_reply_errno(call, r,
+				     "RemoveStaleVirtiofsShareMounts: /proc/self/mountinfo: %m");
 		job_free(j);
 		return;
 	}

@@ -134,7 +134,8 @@ int main(int argc, char **argv)
 			int fd = open("/dev/null", O_RDWR);
 			dup2(fd, 0);
 			dup2(fd, 1);
-			execlp("crun", "crun", "--cgroup-manager=disabled", "run", "--bundle", bundle, cid, (char *)NULL);
+			execlp("crun", "crun", "--cgroup-manager=disabled", "run", "--bundle",
+			       bundle, cid, (char *)NULL);
 			_exit(127);
 		}
 		int st;
@@ -178,7 +179,8 @@ int main(int argc, char **argv)
 			Grpc__WaitProcessRequest wr = GRPC__WAIT_PROCESS_REQUEST__INIT;
 			wr.container_id = "long";
 			wr.exec_id = eid;
-			call("WaitProcess", &wr.base, &grpc__wait_process_response__descriptor, NULL);
+			call("WaitProcess", &wr.base, &grpc__wait_process_response__descriptor,
+			     NULL);
 			if (i >= 5)
 				eexec[i - 5] = now_monotonic_ns() - t1;
 		}
@@ -189,12 +191,14 @@ int main(int argc, char **argv)
 		call("SignalProcess", &sg.base, &google__protobuf__empty__descriptor, NULL);
 		wait_remove("long");
 
-		if (run_crun((const char *[]){"crun", "--cgroup-manager=disabled", "run", "--detach",
-					      "--bundle", argv[4], "crunlong", NULL}) != 0)
+		if (run_crun((const char *[]){"crun", "--cgroup-manager=disabled", "run",
+					      "--detach", "--bundle", argv[4], "crunlong", NULL}) !=
+		    0)
 			return 1;
 		for (int i = 0; i < RUNS + 5; i++) {
 			uint64_t t1 = now_monotonic_ns();
-			if (run_crun((const char *[]){"crun", "exec", "crunlong", "true", NULL}) != 0)
+			if (run_crun((const char *[]){"crun", "exec", "crunlong", "true", NULL}) !=
+			    0)
 				return 1;
 			if (i >= 5)
 				cexec[i - 5] = now_monotonic_ns() - t1;
@@ -247,8 +251,10 @@ int main(int argc, char **argv)
 	double pipe_s = (double)(now_monotonic_ns() - t0) / 1e9;
 	if (got != total || piped != total)
 		fprintf(stderr, "bench-container: short read (%zu / %zu)\n", got, piped);
-	double rpc_mb = (double)got / (1 << 20) / rpc_s, pipe_mb = (double)piped / (1 << 20) / pipe_s;
-	printf("stdout throughput (256 MiB): ReadStdout %.0f MiB/s, raw pipe %.0f MiB/s (ratio %.2f)\n",
+	double rpc_mb = (double)got / (1 << 20) / rpc_s,
+	       pipe_mb = (double)piped / (1 << 20) / pipe_s;
+	printf("stdout throughput (256 MiB): ReadStdout %.0f MiB/s, raw pipe %.0f MiB/s (ratio "
+	       "%.2f)\n",
 	       rpc_mb, pipe_mb, rpc_mb / pipe_mb);
 	rpc_client_free(cl);
 	return 0;

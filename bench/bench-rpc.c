@@ -30,16 +30,31 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "a:c:k:n:w:l:m:")) >= 0) {
 		switch (c) {
-		case 'a': addr = optarg; break;
-		case 'c': conns = (unsigned)atoi(optarg); break;
-		case 'k': inflight = (unsigned)atoi(optarg); break;
-		case 'n': calls = strtoull(optarg, NULL, 10); break;
-		case 'w': warmup = strtoull(optarg, NULL, 10); break;
-		case 'l': label = optarg; break;
-		case 'm': method = optarg; break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'c':
+			conns = (unsigned)atoi(optarg);
+			break;
+		case 'k':
+			inflight = (unsigned)atoi(optarg);
+			break;
+		case 'n':
+			calls = strtoull(optarg, NULL, 10);
+			break;
+		case 'w':
+			warmup = strtoull(optarg, NULL, 10);
+			break;
+		case 'l':
+			label = optarg;
+			break;
+		case 'm':
+			method = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: bench-rpc -a ADDR [-c CONNS] [-k INFLIGHT] [-n CALLS] "
-					"[-w WARMUP] [-l LABEL] [-m METHOD]\n");
+			fprintf(stderr,
+				"usage: bench-rpc -a ADDR [-c CONNS] [-k INFLIGHT] [-n CALLS] "
+				"[-w WARMUP] [-l LABEL] [-m METHOD]\n");
 			return 2;
 		}
 	}

@@ -41,8 +41,8 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #endif
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-#define STRLEN(s)                       (sizeof(s) - 1)
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define STRLEN(s)			(sizeof(s) - 1)
 
 static inline bool streq(const char *a, const char *b)
 {
@@ -79,8 +79,8 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_free_   _cleanup_(freep)
-#define _cleanup_close_  _cleanup_(closep)
+#define _cleanup_free_	 _cleanup_(freep)
+#define _cleanup_close_	 _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 #define TAKE_PTR(p)                                                                                \
@@ -113,7 +113,10 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name) {&(name), &(name)}
+#define LIST_HEAD_INIT(name)                                                                       \
+	{                                                                                          \
+		&(name), &(name)                                                                   \
+	}
 
 static inline void list_init(struct list_head *h)
 {
@@ -141,7 +144,7 @@ static inline void list_del(struct list_head *n)
 }
 
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
-#define LIST_FOREACH(pos, head)       for (pos = (head)->next; pos != (head); pos = pos->next)
+#define LIST_FOREACH(pos, head)	      for (pos = (head)->next; pos != (head); pos = pos->next)
 #define LIST_FOREACH_SAFE(pos, tmp, head)                                                          \
 	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
 
@@ -204,8 +207,8 @@ enum log_level {
 };
 
 enum log_format {
-	LOG_FORMAT_TEXT,  /* "[  12.345] name: level subsystem: msg", ms since boot */
-	LOG_FORMAT_JSON,  /* Kata/slog JSON lines */
+	LOG_FORMAT_TEXT, /* "[  12.345] name: level subsystem: msg", ms since boot */
+	LOG_FORMAT_JSON, /* Kata/slog JSON lines */
 };
 
 /* name: the program ("ember-agent"); source: Kata's "source" field ("agent"). */
@@ -229,7 +232,7 @@ int log_format_from_name(const char *s);
 /* Returns -abs(err) (or 0 when err is 0) so callers can `return log_..._errno()`. errno is set
  * to abs(err) while formatting so that %m names it. */
 int log_internal(enum log_level level, int err, const char *subsystem, const char *fmt, ...)
-	_printf_(4, 5);
+    _printf_(4, 5);
 
 #ifndef LOG_SUBSYSTEM
 #define LOG_SUBSYSTEM "root"
@@ -238,19 +241,19 @@ int log_internal(enum log_level level, int err, const char *subsystem, const cha
 #define log_full_errno(level, err, ...)                                                            \
 	({                                                                                         \
 		int _l = (level), _e = (err);                                                      \
-		_l <= (int)log_get_level() ? log_internal(_l, _e, LOG_SUBSYSTEM, __VA_ARGS__)     \
+		_l <= (int)log_get_level() ? log_internal(_l, _e, LOG_SUBSYSTEM, __VA_ARGS__)      \
 					   : -abs(_e);                                             \
 	})
-#define log_critical(...)           log_full_errno(LOG_LEVEL_CRITICAL, 0, __VA_ARGS__)
-#define log_error(...)              log_full_errno(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
-#define log_warn(...)               log_full_errno(LOG_LEVEL_WARN, 0, __VA_ARGS__)
-#define log_info(...)               log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__)
-#define log_debug(...)              log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
-#define log_trace(...)              log_full_errno(LOG_LEVEL_TRACE, 0, __VA_ARGS__)
-#define log_error_errno(err, ...)   log_full_errno(LOG_LEVEL_ERROR, err, __VA_ARGS__)
-#define log_warn_errno(err, ...)    log_full_errno(LOG_LEVEL_WARN, err, __VA_ARGS__)
-#define log_info_errno(err, ...)    log_full_errno(LOG_LEVEL_INFO, err, __VA_ARGS__)
-#define log_debug_errno(err, ...)   log_full_errno(LOG_LEVEL_DEBUG, err, __VA_ARGS__)
+#define log_critical(...)	  log_full_errno(LOG_LEVEL_CRITICAL, 0, __VA_ARGS__)
+#define log_error(...)		  log_full_errno(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
+#define log_warn(...)		  log_full_errno(LOG_LEVEL_WARN, 0, __VA_ARGS__)
+#define log_info(...)		  log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_debug(...)		  log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_trace(...)		  log_full_errno(LOG_LEVEL_TRACE, 0, __VA_ARGS__)
+#define log_error_errno(err, ...) log_full_errno(LOG_LEVEL_ERROR, err, __VA_ARGS__)
+#define log_warn_errno(err, ...)  log_full_errno(LOG_LEVEL_WARN, err, __VA_ARGS__)
+#define log_info_errno(err, ...)  log_full_errno(LOG_LEVEL_INFO, err, __VA_ARGS__)
+#define log_debug_errno(err, ...) log_full_errno(LOG_LEVEL_DEBUG, err, __VA_ARGS__)
 
 /* ---- time ------------------------------------------------------------------------ */
 

@@ -12,16 +12,16 @@ static struct {
 	log_sink_fn sink;
 	void *sink_data;
 } log_cfg = {
-	.name = "ember",
-	.source = "ember",
-	.format = LOG_FORMAT_TEXT,
-	.level = LOG_LEVEL_INFO,
-	.fd = STDERR_FILENO,
+    .name = "ember",
+    .source = "ember",
+    .format = LOG_FORMAT_TEXT,
+    .level = LOG_LEVEL_INFO,
+    .fd = STDERR_FILENO,
 };
 
 static const char *const level_names[] = {
-	[LOG_LEVEL_CRITICAL] = "critical", [LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARN] = "warning",
-	[LOG_LEVEL_INFO] = "info",         [LOG_LEVEL_DEBUG] = "debug", [LOG_LEVEL_TRACE] = "trace",
+    [LOG_LEVEL_CRITICAL] = "critical", [LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARN] = "warning",
+    [LOG_LEVEL_INFO] = "info",	       [LOG_LEVEL_DEBUG] = "debug", [LOG_LEVEL_TRACE] = "trace",
 };
 
 void log_setup(const char *name, const char *source, enum log_format format)
@@ -73,11 +73,11 @@ int log_level_from_name(const char *s)
 		const char *name;
 		enum log_level level;
 	} names[] = {
-		{"critical", LOG_LEVEL_CRITICAL}, {"fatal", LOG_LEVEL_CRITICAL},
-		{"panic", LOG_LEVEL_CRITICAL},    {"error", LOG_LEVEL_ERROR},
-		{"warn", LOG_LEVEL_WARN},         {"warning", LOG_LEVEL_WARN},
-		{"info", LOG_LEVEL_INFO},         {"debug", LOG_LEVEL_DEBUG},
-		{"trace", LOG_LEVEL_TRACE},
+	    {"critical", LOG_LEVEL_CRITICAL}, {"fatal", LOG_LEVEL_CRITICAL},
+	    {"panic", LOG_LEVEL_CRITICAL},    {"error", LOG_LEVEL_ERROR},
+	    {"warn", LOG_LEVEL_WARN},	      {"warning", LOG_LEVEL_WARN},
+	    {"info", LOG_LEVEL_INFO},	      {"debug", LOG_LEVEL_DEBUG},
+	    {"trace", LOG_LEVEL_TRACE},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcasecmp(s, names[i].name) == 0)
@@ -178,8 +178,9 @@ int log_internal(enum log_level level, int err, const char *subsystem, const cha
 		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
 		sb_puts(&b, "{\"msg\":");
 		sb_json_str(&b, msg);
-		sb_printf(&b, ",\"level\":\"%s\",\"ts\":\"%s.%09ldZ\",\"name\":\"%s\",\"pid\":\"%d\","
-			      "\"source\":\"%s\",\"subsystem\":",
+		sb_printf(&b,
+			  ",\"level\":\"%s\",\"ts\":\"%s.%09ldZ\",\"name\":\"%s\",\"pid\":\"%d\","
+			  "\"source\":\"%s\",\"subsystem\":",
 			  level == LOG_LEVEL_WARN ? "WARN" : level_names[level], tbuf, ts.tv_nsec,
 			  log_cfg.name, (int)getpid(), log_cfg.source);
 		sb_json_str(&b, subsystem);
@@ -189,7 +190,8 @@ int log_internal(enum log_level level, int err, const char *subsystem, const cha
 			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 	} else {
 		uint64_t t = now_boottime_ns();
-		sb_printf(&b, "[%6llu.%03llu] %s: %s %s: %s", (unsigned long long)(t / NSEC_PER_SEC),
+		sb_printf(&b, "[%6llu.%03llu] %s: %s %s: %s",
+			  (unsigned long long)(t / NSEC_PER_SEC),
 			  (unsigned long long)(t % NSEC_PER_SEC / NSEC_PER_MSEC), log_cfg.name,
 			  level_names[level], subsystem, msg);
 	}

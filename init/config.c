@@ -4,9 +4,9 @@
 #include "init/init.h"
 
 static const char *const action_names[] = {
-	[INIT_ACTION_POWEROFF] = "poweroff",
-	[INIT_ACTION_REBOOT] = "reboot",
-	[INIT_ACTION_HALT] = "halt",
+    [INIT_ACTION_POWEROFF] = "poweroff",
+    [INIT_ACTION_REBOOT] = "reboot",
+    [INIT_ACTION_HALT] = "halt",
 };
 
 int init_action_from_name(const char *s)
@@ -49,11 +49,11 @@ int init_parse_duration(const char *s, uint64_t *ret_ns)
 int init_config_init(struct init_config *cfg)
 {
 	*cfg = (struct init_config){
-		.shutdown = INIT_ACTION_POWEROFF,
-		.shutdown_timeout_ns = INIT_DEFAULT_SHUTDOWN_TIMEOUT,
-		.log_sink = INIT_LOG_CONSOLE,
-		.log_level = LOG_LEVEL_INFO,
-		.boot_marker = INIT_MARKER_NONE,
+	    .shutdown = INIT_ACTION_POWEROFF,
+	    .shutdown_timeout_ns = INIT_DEFAULT_SHUTDOWN_TIMEOUT,
+	    .log_sink = INIT_LOG_CONSOLE,
+	    .log_level = LOG_LEVEL_INFO,
+	    .boot_marker = INIT_MARKER_NONE,
 	};
 	cfg->agent = strdup(INIT_DEFAULT_AGENT);
 	cfg->root = strdup("");
@@ -172,7 +172,8 @@ static int apply_option(const char *key, const char *value, void *data)
 	if (streq(opt, "shutdown")) {
 		r = init_action_from_name(value);
 		if (r < 0)
-			log_warn("ignoring ember.shutdown=%s: expected poweroff, reboot or halt", value);
+			log_warn("ignoring ember.shutdown=%s: expected poweroff, reboot or halt",
+				 value);
 		else
 			cfg->shutdown = (enum init_action)r;
 		return 0;
@@ -209,7 +210,8 @@ static int apply_option(const char *key, const char *value, void *data)
 		else if (streq(value, "none"))
 			cfg->boot_marker = INIT_MARKER_NONE;
 		else
-			log_warn("ignoring ember.boot_marker=%s: expected firecracker or port80", value);
+			log_warn("ignoring ember.boot_marker=%s: expected firecracker or port80",
+				 value);
 		return 0;
 	}
 	/* ember.* is shared with the agent (e.g. ember.allow_cid): not ours is not an error. */

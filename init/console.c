@@ -36,7 +36,8 @@ int console_setup(const char *root, enum init_log_sink sink)
 		snprintf(path, sizeof(path), "%s/dev/kmsg", root);
 		int kfd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 		if (kfd < 0)
-			return log_warn_errno(errno, "cannot open %s, logging to the console: %m", path);
+			return log_warn_errno(errno, "cannot open %s, logging to the console: %m",
+					      path);
 		/* One write() per line = one kmsg record. */
 		log_set_fd(kfd);
 	}

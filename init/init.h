@@ -33,9 +33,9 @@
 
 #include <signal.h>
 
-#define INIT_DEFAULT_AGENT            "/sbin/ember-agent"
+#define INIT_DEFAULT_AGENT	      "/sbin/ember-agent"
 #define INIT_DEFAULT_SHUTDOWN_TIMEOUT (5 * NSEC_PER_SEC)
-#define INIT_MODULES_FILE             "/etc/ember/modules"
+#define INIT_MODULES_FILE	      "/etc/ember/modules"
 /* How long to wait for the agent's virtio-serial port to show up after module loading. */
 #define INIT_AGENT_PORT_TIMEOUT (2 * NSEC_PER_SEC)
 /* Crash-loop policy: this many agent crashes within the window end the VM. */
@@ -105,12 +105,12 @@ int init_config_modparams(const struct init_config *cfg, const char *module, cha
 /* ---- mounts.c ---- */
 struct boot_mount {
 	const char *source;
-	const char *target;   /* absolute, below the root */
-	const char *fstype;   /* in test mode devtmpfs becomes tmpfs: the host's devtmpfs is shared */
+	const char *target; /* absolute, below the root */
+	const char *fstype; /* in test mode devtmpfs becomes tmpfs: the host's devtmpfs is shared */
 	unsigned long flags;
 	const char *data;
-	unsigned long magic;  /* statfs f_type that means "already mounted" */
-	bool optional;        /* a failure is only a warning */
+	unsigned long magic; /* statfs f_type that means "already mounted" */
+	bool optional;	     /* a failure is only a warning */
 };
 /* The boot mount table, in mount order (parents first). */
 const struct boot_mount *boot_mounts(size_t *n);

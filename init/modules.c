@@ -82,7 +82,8 @@ static const char *params_for(const char *module, void *data)
 	free(c->params);
 	c->params = NULL;
 	for (size_t i = 0; i < c->n_wanted; i++)
-		if (c->wanted[i].params && kmod_name_normalize(c->wanted[i].name, norm, sizeof(norm)) >= 0 &&
+		if (c->wanted[i].params &&
+		    kmod_name_normalize(c->wanted[i].name, norm, sizeof(norm)) >= 0 &&
 		    streq(norm, module))
 			file = c->wanted[i].params;
 	if (init_config_modparams(c->cfg, module, &opts) < 0)
@@ -103,13 +104,15 @@ static void report(const char *module, const char *path, int result, uint64_t ns
 		log_debug("module %s was already loaded", module);
 	} else if (result >= 0) {
 		c->loaded++;
-		log_debug("loaded module %s in %llu us", module, (unsigned long long)(ns / NSEC_PER_USEC));
+		log_debug("loaded module %s in %llu us", module,
+			  (unsigned long long)(ns / NSEC_PER_USEC));
 	} else {
 		c->failed++;
 		if (result == -EOPNOTSUPP)
-			log_warn("cannot load module %s: the kernel cannot decompress %s; build the "
-				 "image with decompressed modules",
-				 module, path);
+			log_warn(
+			    "cannot load module %s: the kernel cannot decompress %s; build the "
+			    "image with decompressed modules",
+			    module, path);
 		else
 			log_warn_errno(result, "cannot load module %s (%s): %m", module, path);
 	}
@@ -144,7 +147,8 @@ int boot_modules_load(const struct init_config *cfg)
 	snprintf(path, sizeof(path), "%s/lib/modules/%s", cfg->root, u.release);
 	r = kmod_db_open(path, &db);
 	if (r < 0) {
-		log_warn_errno(r, "cannot read the module index of %s, loading no modules: %m", path);
+		log_warn_errno(r, "cannot read the module index of %s, loading no modules: %m",
+			       path);
 		free(c.wanted);
 		return (int)c.n_wanted;
 	}
@@ -159,8 +163,8 @@ int boot_modules_load(const struct init_config *cfg)
 			log_warn("module %s (or one of its dependencies) is not in %s/modules.dep",
 				 c.wanted[i].name, path);
 		else if (r == -ELOOP)
-			log_warn("module %s has a dependency cycle in %s/modules.dep", c.wanted[i].name,
-				 path);
+			log_warn("module %s has a dependency cycle in %s/modules.dep",
+				 c.wanted[i].name, path);
 		if (r < 0)
 			missing++;
 	}

@@ -13,27 +13,27 @@
 
 /* statfs f_type values, include/uapi/linux/magic.h (stable ABI). Spelled out because the
  * musl build of ember-init has no kernel headers. */
-#define FS_MAGIC_PROC    0x9fa0
-#define FS_MAGIC_SYSFS   0x62656572
-#define FS_MAGIC_TMPFS   0x01021994
-#define FS_MAGIC_DEVPTS  0x1cd1
+#define FS_MAGIC_PROC	 0x9fa0
+#define FS_MAGIC_SYSFS	 0x62656572
+#define FS_MAGIC_TMPFS	 0x01021994
+#define FS_MAGIC_DEVPTS	 0x1cd1
 #define FS_MAGIC_CGROUP2 0x63677270
 
 /* Kata's general_mount() table (agent/src/mount.rs) plus cgroup2; see the protocol reference
  * §3.2. devpts gets its own instance so that container ptys never mix with the console's. */
 static const struct boot_mount table[] = {
-	{"proc", "/proc", "proc", MS_NSN, NULL, FS_MAGIC_PROC, false},
-	{"sysfs", "/sys", "sysfs", MS_NSN, NULL, FS_MAGIC_SYSFS, false},
-	/* devtmpfs is backed by shmem: statfs says TMPFS_MAGIC. */
-	{"dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", FS_MAGIC_TMPFS, false},
-	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
-	 FS_MAGIC_DEVPTS, false},
-	{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", FS_MAGIC_TMPFS, false},
-	{"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", FS_MAGIC_TMPFS, false},
-	/* nsdelegate: cgroup namespaces of containers become delegation boundaries. A kernel
-	 * without cgroup2 still boots a working agent, minus resource limits. */
-	{"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NSN | MS_RELATIME, "nsdelegate",
-	 FS_MAGIC_CGROUP2, true},
+    {"proc", "/proc", "proc", MS_NSN, NULL, FS_MAGIC_PROC, false},
+    {"sysfs", "/sys", "sysfs", MS_NSN, NULL, FS_MAGIC_SYSFS, false},
+    /* devtmpfs is backed by shmem: statfs says TMPFS_MAGIC. */
+    {"dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", FS_MAGIC_TMPFS, false},
+    {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
+     FS_MAGIC_DEVPTS, false},
+    {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", FS_MAGIC_TMPFS, false},
+    {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", FS_MAGIC_TMPFS, false},
+    /* nsdelegate: cgroup namespaces of containers become delegation boundaries. A kernel
+     * without cgroup2 still boots a working agent, minus resource limits. */
+    {"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NSN | MS_RELATIME, "nsdelegate", FS_MAGIC_CGROUP2,
+     true},
 };
 
 const struct boot_mount *boot_mounts(size_t *n)
@@ -112,9 +112,11 @@ int boot_mount_all(const char *root, bool test_mode)
 		else if (r > 0)
 			log_debug("mounted %s on %s%s", m->fstype, root, m->target);
 		else if (m->optional)
-			log_warn_errno(r, "cannot mount %s on %s%s: %m", m->fstype, root, m->target);
+			log_warn_errno(r, "cannot mount %s on %s%s: %m", m->fstype, root,
+				       m->target);
 		else {
-			log_error_errno(r, "cannot mount %s on %s%s: %m", m->fstype, root, m->target);
+			log_error_errno(r, "cannot mount %s on %s%s: %m", m->fstype, root,
+					m->target);
 			failed++;
 		}
 	}
@@ -203,8 +205,8 @@ int mountinfo_targets_below(const char *mountinfo, const char *prefix, char ***r
 				return -ENOMEM;
 			}
 			unescape_octal(t);
-			bool below = all ? !streq(t, "/")
-					 : strncmp(t, prefix, plen) == 0 && t[plen] == '/';
+			bool below =
+			    all ? !streq(t, "/") : strncmp(t, prefix, plen) == 0 && t[plen] == '/';
 			if (below) {
 				char **nvp = realloc(v, (nv + 1) * sizeof(*v));
 				if (!nvp) {

@@ -49,10 +49,10 @@ struct supervisor {
 	struct ev_timer shell_timer;
 };
 
-#define SHELL_RESPAWN_NS (1 * NSEC_PER_SEC)
+#define SHELL_RESPAWN_NS  (1 * NSEC_PER_SEC)
 #define INIT_LOG_RELAY_FD 3
-#define STRINGIFY_(x)     #x
-#define STRINGIFY(x)      STRINGIFY_(x)
+#define STRINGIFY_(x)	  #x
+#define STRINGIFY(x)	  STRINGIFY_(x)
 
 /* Log sink while relaying: a line the pipe cannot take at once (no agent reading, pipe
  * full) goes to the console instead; init never waits for the agent. */
@@ -121,7 +121,7 @@ static int agent_spawn(struct supervisor *s)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-						POSIX_SPAWN_SETSID);
+					    POSIX_SPAWN_SETSID);
 	char *argv[] = {s->cfg->agent, NULL};
 	char **envp = environ;
 	_cleanup_free_ char **relay_env = NULL;
@@ -261,7 +261,8 @@ static void agent_exited(struct supervisor *s, int status)
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == EMBER_EXIT_SANDBOX_DESTROYED) {
-		log_info("agent exited with status %d (sandbox destroyed)", EMBER_EXIT_SANDBOX_DESTROYED);
+		log_info("agent exited with status %d (sandbox destroyed)",
+			 EMBER_EXIT_SANDBOX_DESTROYED);
 		shutdown_begin(s, s->cfg->shutdown, "the sandbox was destroyed");
 		return;
 	}
@@ -287,7 +288,8 @@ static bool reap_all(struct supervisor *s)
 			s->shell = 0;
 			if (s->phase == PHASE_RUNNING)
 				ev_timer_start(s->loop, &s->shell_timer,
-					       now_monotonic_ns() + SHELL_RESPAWN_NS, shell_timer_cb, s);
+					       now_monotonic_ns() + SHELL_RESPAWN_NS,
+					       shell_timer_cb, s);
 		} else {
 			char text[128];
 			status_text(status, text, sizeof(text));
@@ -319,8 +321,8 @@ static void phase_cb(struct ev_loop *loop _unused_, struct ev_timer *t)
 		/* kill(-1) reaches every process but init itself (kill(2)). */
 		if (kill(-1, SIGKILL) < 0 && errno != ESRCH)
 			log_warn_errno(errno, "kill(-1, SIGKILL): %m");
-		ev_timer_start(s->loop, &s->phase_timer, now_monotonic_ns() + KILL_WAIT_NS, phase_cb,
-			       s);
+		ev_timer_start(s->loop, &s->phase_timer, now_monotonic_ns() + KILL_WAIT_NS,
+			       phase_cb, s);
 		phase_check(s);
 	} else if (s->phase == PHASE_KILL) {
 		log_warn("processes survived SIGKILL for %llu ms, going on without them",
@@ -399,9 +401,12 @@ static void signal_cb(struct ev_loop *loop _unused_, struct ev_io *io, uint32_t 
 
 enum init_action supervise(struct init_config *cfg, uint64_t start_ns, uint64_t modules_ns)
 {
-	struct supervisor s = {
-		.cfg = cfg, .start_ns = start_ns, .modules_ns = modules_ns, .action = cfg->shutdown,
-		.relay_read = -1, .relay_write = -1};
+	struct supervisor s = {.cfg = cfg,
+			       .start_ns = start_ns,
+			       .modules_ns = modules_ns,
+			       .action = cfg->shutdown,
+			       .relay_read = -1,
+			       .relay_write = -1};
 	sigset_t mask;
 	int r, fd;
 

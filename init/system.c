@@ -83,7 +83,7 @@ int ctrl_alt_del_to_sigint(void)
 #define FC_BOOT_TIMER_MAGIC 123
 /* Cloud Hypervisor logs writes to I/O port 0x80 with a timestamp; 0x60-0x7f is the range it
  * reserves for userspace (docs/debug-port.md). */
-#define CH_DEBUG_PORT     0x80
+#define CH_DEBUG_PORT	   0x80
 #define CH_DEBUG_USERSPACE 0x60
 
 int boot_marker_write(enum init_boot_marker m)
@@ -97,8 +97,8 @@ int boot_marker_write(enum init_boot_marker m)
 		if (fd < 0)
 			return -errno;
 		long page = sysconf(_SC_PAGESIZE);
-		volatile uint8_t *p = mmap(NULL, (size_t)page, PROT_WRITE, MAP_SHARED, fd,
-					   (off_t)FC_BOOT_TIMER_ADDR);
+		volatile uint8_t *p =
+		    mmap(NULL, (size_t)page, PROT_WRITE, MAP_SHARED, fd, (off_t)FC_BOOT_TIMER_ADDR);
 		if (p == MAP_FAILED)
 			return -errno;
 		*p = FC_BOOT_TIMER_MAGIC;

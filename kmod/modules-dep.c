@@ -5,7 +5,7 @@
 #include <limits.h>
 
 /* MODULE_NAME_LEN of the kernel (include/linux/module.h) is 56 on 64-bit. */
-#define KMOD_NAME_MAX    64
+#define KMOD_NAME_MAX	 64
 #define KMOD_DEP_MISSING UINT32_MAX
 
 struct kmod_entry {
@@ -174,8 +174,9 @@ static int parse_dep(struct kmod_db *db)
 			if (*s)
 				*s++ = '\0';
 			char name[KMOD_NAME_MAX];
-			int idx = kmod_name_normalize(w, name, sizeof(name)) < 0 ? -ENOENT
-										  : table_find(db, name);
+			int idx = kmod_name_normalize(w, name, sizeof(name)) < 0
+				      ? -ENOENT
+				      : table_find(db, name);
 			db->deps[off++] = idx < 0 ? KMOD_DEP_MISSING : (uint32_t)idx;
 		}
 	}
@@ -202,7 +203,8 @@ static int parse_builtin(struct kmod_db *db, const char *text)
 		if (len > 0 && len < sizeof(path)) {
 			memcpy(path, s, len);
 			path[len] = '\0';
-			if (kmod_name_normalize(path, db->builtin[db->n_builtin].name, KMOD_NAME_MAX) >= 0)
+			if (kmod_name_normalize(path, db->builtin[db->n_builtin].name,
+						KMOD_NAME_MAX) >= 0)
 				db->n_builtin++;
 		}
 		s = *nl ? nl + 1 : nl;

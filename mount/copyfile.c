@@ -39,8 +39,7 @@ static int copy_dir(int pfd, const char *base, const Grpc__CopyFileRequest *req,
 {
 	if (mkdirat(pfd, base, req->file_mode & 07777) < 0 && errno != EEXIST)
 		return errmsg_set(msg, msgsz, -errno, "mkdir '%s': %m", req->path);
-	_cleanup_close_ int fd =
-		openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errmsg_set(msg, msgsz, -errno, "'%s' exists and is not a directory: %m",
 				  req->path);
@@ -73,7 +72,8 @@ static int copy_symlink(int pfd, const char *base, const Grpc__CopyFileRequest *
 					  req->path);
 	}
 	if (symlinkat(target, pfd, base) < 0)
-		return errmsg_set(msg, msgsz, -errno, "symlink '%s' -> '%s': %m", req->path, target);
+		return errmsg_set(msg, msgsz, -errno, "symlink '%s' -> '%s': %m", req->path,
+				  target);
 	if (fchownat(pfd, base, (uid_t)req->uid, (gid_t)req->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return errmsg_set(msg, msgsz, -errno, "chown symlink '%s': %m", req->path);
 	return 0;
@@ -148,15 +148,15 @@ int copy_file(const Grpc__CopyFileRequest *req, char *msg, size_t msgsz)
 	if (type != S_IFDIR && type != S_IFLNK) {
 		if (req->file_size < 0 || (uint64_t)req->file_size > COPY_FILE_MAX_SIZE)
 			return errmsg_set(msg, msgsz, -E2BIG,
-					  "'%s': file_size %lld is not within 0..%llu bytes", req->path,
-					  (long long)req->file_size,
+					  "'%s': file_size %lld is not within 0..%llu bytes",
+					  req->path, (long long)req->file_size,
 					  (unsigned long long)COPY_FILE_MAX_SIZE);
 		if (req->offset < 0 || req->data.len > COPY_FILE_MAX_DATA ||
 		    (uint64_t)req->offset + req->data.len > (uint64_t)req->file_size)
-			return errmsg_set(msg, msgsz, -ERANGE,
-					  "'%s': %zu bytes at offset %lld do not fit file_size %lld",
-					  req->path, req->data.len, (long long)req->offset,
-					  (long long)req->file_size);
+			return errmsg_set(
+			    msg, msgsz, -ERANGE,
+			    "'%s': %zu bytes at offset %lld do not fit file_size %lld", req->path,
+			    req->data.len, (long long)req->offset, (long long)req->file_size);
 	}
 
 	_cleanup_free_ char *dir = strdup(rel);
@@ -179,14 +179,15 @@ int copy_file(const Grpc__CopyFileRequest *req, char *msg, size_t msgsz)
 	if (r < 0)
 		return errmsg_set(msg, msgsz, r, "cannot open " STORAGE_SHARED_DIR ": %m");
 	mode_t dmode = req->dir_mode & 0777;
-	_cleanup_close_ int pfd = mkdir_beneath(rootfd, parent, dmode ? dmode : 0755,
-						(uid_t)req->uid, (gid_t)req->gid);
+	_cleanup_close_ int pfd =
+	    mkdir_beneath(rootfd, parent, dmode ? dmode : 0755, (uid_t)req->uid, (gid_t)req->gid);
 	if (pfd < 0) {
 		r = pfd == -EXDEV || pfd == -ELOOP ? -EPERM : pfd;
-		return errmsg_set(msg, msgsz, r,
-				  "'%s': parent directory '%s' cannot be created below " STORAGE_SHARED_DIR
-				  " (%s)",
-				  req->path, parent, strerror(-pfd));
+		return errmsg_set(
+		    msg, msgsz, r,
+		    "'%s': parent directory '%s' cannot be created below " STORAGE_SHARED_DIR
+		    " (%s)",
+		    req->path, parent, strerror(-pfd));
 	}
 	if (type == S_IFDIR)
 		return copy_dir(pfd, base, req, msg, msgsz);

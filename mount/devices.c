@@ -36,14 +36,14 @@ static int scsi_query(const char *id, struct device_query *q, char *msg, size_t 
 	const char *colon = strchr(id, ':');
 	char t[16];
 	if (!colon || (size_t)(colon - id) >= sizeof(t))
-		return errmsg_set(msg, msgsz, -EINVAL, "invalid SCSI address '%s' (want target:lun)",
-				  id);
+		return errmsg_set(msg, msgsz, -EINVAL,
+				  "invalid SCSI address '%s' (want target:lun)", id);
 	memcpy(t, id, (size_t)(colon - id));
 	t[colon - id] = '\0';
 	if (parse_u32(t, &target) < 0 || parse_u32(colon + 1, &lun) < 0 || target > 65535 ||
 	    lun > 65535)
-		return errmsg_set(msg, msgsz, -EINVAL, "invalid SCSI address '%s' (want target:lun)",
-				  id);
+		return errmsg_set(msg, msgsz, -EINVAL,
+				  "invalid SCSI address '%s' (want target:lun)", id);
 	int r = uevent_regex_scsi_block(target, lun, &q->regex);
 	if (r < 0)
 		return r;
@@ -51,8 +51,8 @@ static int scsi_query(const char *id, struct device_query *q, char *msg, size_t 
 	q->scsi_target = target;
 	q->scsi_lun = lun;
 	snprintf(q->what, sizeof(q->what), "SCSI device %u:%u", target, lun);
-	q->match = (struct uevent_match){.subsystem = "block", .devpath_regex = q->regex,
-					 .need_devname = true};
+	q->match = (struct uevent_match){
+	    .subsystem = "block", .devpath_regex = q->regex, .need_devname = true};
 	return 0;
 }
 
@@ -66,16 +66,17 @@ static int pci_query(struct storage_table *t, const char *id, struct device_quer
 		return errmsg_set(msg, msgsz, -EINVAL, "invalid PCI path '%s'", id);
 	r = pci_path_to_devpath(t->sysfs_root, &p, &devpath);
 	if (r < 0)
-		return errmsg_set(msg, msgsz, -ENODEV,
-				  "cannot resolve PCI path '%s' under %s/devices: a bridge on the way "
-				  "is missing or has no secondary bus (%s)",
-				  id, t->sysfs_root, strerror(-r));
+		return errmsg_set(
+		    msg, msgsz, -ENODEV,
+		    "cannot resolve PCI path '%s' under %s/devices: a bridge on the way "
+		    "is missing or has no secondary bus (%s)",
+		    id, t->sysfs_root, strerror(-r));
 	r = uevent_regex_pci_block(devpath, &q->regex);
 	if (r < 0)
 		return r;
 	snprintf(q->what, sizeof(q->what), "block device at PCI path '%s' (%s)", id, devpath);
-	q->match = (struct uevent_match){.subsystem = "block", .devpath_regex = q->regex,
-					 .need_devname = true};
+	q->match = (struct uevent_match){
+	    .subsystem = "block", .devpath_regex = q->regex, .need_devname = true};
 	return 0;
 }
 
@@ -187,7 +188,7 @@ static int add_allow_rule(Grpc__Linux *linux_, const struct storage_device *d)
 	}
 	Grpc__LinuxResources *res = linux_->resources;
 	Grpc__LinuxDeviceCgroup **v =
-		realloc(res->devices, (res->n_devices + 1) * sizeof(*res->devices));
+	    realloc(res->devices, (res->n_devices + 1) * sizeof(*res->devices));
 	if (!v)
 		return -ENOMEM;
 	res->devices = v;
@@ -226,7 +227,8 @@ int storage_spec_update_devices(Grpc__Spec *spec, const struct storage_device *d
 			continue;
 		Grpc__LinuxDevice *sd = NULL;
 		for (size_t k = 0; linux_ && k < linux_->n_devices; k++)
-			if (linux_->devices[k]->path && streq(linux_->devices[k]->path, d->container_path)) {
+			if (linux_->devices[k]->path &&
+			    streq(linux_->devices[k]->path, d->container_path)) {
 				sd = linux_->devices[k];
 				break;
 			}
@@ -241,8 +243,8 @@ int storage_spec_update_devices(Grpc__Spec *spec, const struct storage_device *d
 				return errmsg_set(msg, msgsz, -EINVAL,
 						  "devices '%s' and '%s' both claim host device "
 						  "%c %lld:%lld",
-						  upd[k].dev->container_path, d->container_path, type,
-						  (long long)sd->major, (long long)sd->minor);
+						  upd[k].dev->container_path, d->container_path,
+						  type, (long long)sd->major, (long long)sd->minor);
 		upd[n_upd++] = (struct res_update){type, sd->major, sd->minor, d};
 		log_info("device %s: host %c %lld:%lld -> guest %lld:%lld (%s)", d->container_path,
 			 type, (long long)sd->major, (long long)sd->minor, (long long)d->major,

@@ -12,10 +12,10 @@
 #include <sys/statvfs.h>
 
 enum driver_kind {
-	DRIVER_BLOCK,     /* blk, mmioblk, scsi, nvdimm: mount the device found */
-	DRIVER_SHARE,     /* virtio-fs, 9p: mount the tag; kataShared may be pre-mounted */
+	DRIVER_BLOCK,	  /* blk, mmioblk, scsi, nvdimm: mount the device found */
+	DRIVER_SHARE,	  /* virtio-fs, 9p: mount the tag; kataShared may be pre-mounted */
 	DRIVER_EPHEMERAL, /* tmpfs or hugetlbfs */
-	DRIVER_LOCAL,     /* a directory, no mount */
+	DRIVER_LOCAL,	  /* a directory, no mount */
 	DRIVER_OVERLAY,
 };
 
@@ -26,27 +26,26 @@ struct driver {
 };
 
 static const struct driver drivers[] = {
-	{"blk", DRIVER_BLOCK, NULL},
-	{"mmioblk", DRIVER_BLOCK, NULL},
-	{"scsi", DRIVER_BLOCK, NULL},
-	{"nvdimm", DRIVER_BLOCK, NULL},
-	{"virtio-fs", DRIVER_SHARE, "virtiofs"},
-	/* Dropped by Kata's Rust agent but still sent by the Go runtime (shared_fs=virtio-9p). */
-	{"9p", DRIVER_SHARE, "9p"},
-	{"ephemeral", DRIVER_EPHEMERAL, "tmpfs"},
-	{"local", DRIVER_LOCAL, NULL},
-	{"overlayfs", DRIVER_OVERLAY, "overlay"},
+    {"blk", DRIVER_BLOCK, NULL},
+    {"mmioblk", DRIVER_BLOCK, NULL},
+    {"scsi", DRIVER_BLOCK, NULL},
+    {"nvdimm", DRIVER_BLOCK, NULL},
+    {"virtio-fs", DRIVER_SHARE, "virtiofs"},
+    /* Dropped by Kata's Rust agent but still sent by the Go runtime (shared_fs=virtio-9p). */
+    {"9p", DRIVER_SHARE, "9p"},
+    {"ephemeral", DRIVER_EPHEMERAL, "tmpfs"},
+    {"local", DRIVER_LOCAL, NULL},
+    {"overlayfs", DRIVER_OVERLAY, "overlay"},
 };
 
 const char *const storage_driver_names[] = {
-	"blk", "mmioblk", "scsi", "nvdimm", "virtio-fs", "9p", "ephemeral", "local", "overlayfs",
-	NULL,
+    "blk", "mmioblk", "scsi", "nvdimm", "virtio-fs", "9p", "ephemeral", "local", "overlayfs", NULL,
 };
 
-#define KATA_SHARED_TAG  "kataShared"
-#define OPT_OVERLAY_RW   "io.katacontainers.fs-opt.overlay-rw"
+#define KATA_SHARED_TAG	 "kataShared"
+#define OPT_OVERLAY_RW	 "io.katacontainers.fs-opt.overlay-rw"
 #define DOPT_OVERLAY_DIR "io.katacontainers.volume.overlayfs.create_directory="
-#define KATA_OPT_PREFIX  "io.katacontainers."
+#define KATA_OPT_PREFIX	 "io.katacontainers."
 
 int errmsg_set(char *msg, size_t msgsz, int r, const char *fmt, ...)
 {
@@ -144,8 +143,8 @@ static void storage_opts_done(struct storage_opts *o)
 	free(o->extra[1]);
 }
 
-static int storage_opts_split(const struct driver *d, const Grpc__Storage *s, struct storage_opts *o,
-			      char *msg, size_t msgsz)
+static int storage_opts_split(const struct driver *d, const Grpc__Storage *s,
+			      struct storage_opts *o, char *msg, size_t msgsz)
 {
 	*o = (struct storage_opts){0};
 	o->kernel = calloc(s->n_options + ARRAY_SIZE(o->extra) + 1, sizeof(char *));
@@ -173,8 +172,8 @@ static int storage_opts_split(const struct driver *d, const Grpc__Storage *s, st
 				errno = 0;
 				unsigned long m = strtoul(v, &end, 8);
 				if (errno || end == v || *end || m > 07777)
-					return errmsg_set(msg, msgsz, -EINVAL, "invalid option '%s'",
-							  opt);
+					return errmsg_set(msg, msgsz, -EINVAL,
+							  "invalid option '%s'", opt);
 				o->mode = (mode_t)m;
 				o->has_mode = true;
 			}
@@ -208,13 +207,13 @@ static int overlay_create_dirs(int rootfd, const Grpc__Storage *s, char *msg, si
 			continue;
 		int r = path_below(dir, STORAGE_RUN_ROOT, &rel);
 		if (r < 0)
-			return errmsg_set(msg, msgsz, r,
-					  "overlay directory '%s' is not below " STORAGE_RUN_ROOT "/",
-					  dir);
+			return errmsg_set(
+			    msg, msgsz, r,
+			    "overlay directory '%s' is not below " STORAGE_RUN_ROOT "/", dir);
 		int fd = mkdir_beneath(rootfd, rel, 0755, (uid_t)-1, (gid_t)-1);
 		if (fd < 0)
-			return errmsg_set(msg, msgsz, fd, "cannot create overlay directory '%s': %m",
-					  dir);
+			return errmsg_set(msg, msgsz, fd,
+					  "cannot create overlay directory '%s': %m", dir);
 		close(fd);
 	}
 	return 0;
@@ -388,8 +387,8 @@ int driver_mount(struct storage_table *t, struct storage *e, const Grpc__Storage
 		return errmsg_set(msg, msgsz, -EINVAL, "unknown storage driver '%s'", s->driver);
 	r = path_below(mp, STORAGE_RUN_ROOT, &rel);
 	if (r < 0)
-		return errmsg_set(msg, msgsz, r, "mount point '%s' is not below " STORAGE_RUN_ROOT "/",
-				  mp);
+		return errmsg_set(msg, msgsz, r,
+				  "mount point '%s' is not below " STORAGE_RUN_ROOT "/", mp);
 	r = run_root_open(&rootfd);
 	if (r < 0)
 		return errmsg_set(msg, msgsz, r, "cannot open " STORAGE_RUN_ROOT ": %m");
@@ -441,7 +440,8 @@ int driver_mount(struct storage_table *t, struct storage *e, const Grpc__Storage
 		r = path_below(source, STORAGE_RUN_ROOT, &srel);
 		if (r < 0) {
 			r = errmsg_set(msg, msgsz, r,
-				       "bind source '%s' is not below " STORAGE_RUN_ROOT "/", source);
+				       "bind source '%s' is not below " STORAGE_RUN_ROOT "/",
+				       source);
 			goto out;
 		}
 		srcfd = open_beneath(rootfd, srel, O_PATH | O_NOFOLLOW, 0);
@@ -464,8 +464,7 @@ int driver_mount(struct storage_table *t, struct storage *e, const Grpc__Storage
 
 	target = make_mount_point(rootfd, rel, file, &created);
 	if (target < 0) {
-		r = errmsg_set(msg, msgsz, target, "cannot create mount point '%s': %m",
-			       mp);
+		r = errmsg_set(msg, msgsz, target, "cannot create mount point '%s': %m", mp);
 		goto fail;
 	}
 	if (d->kind == DRIVER_SHARE && streq(s->source, KATA_SHARED_TAG) &&
@@ -484,8 +483,7 @@ int driver_mount(struct storage_table *t, struct storage *e, const Grpc__Storage
 		mflags = mo.flags;
 	if (mount(source, tpath, (mo.flags & MS_BIND) ? NULL : fstype, mflags, mo.data) < 0) {
 		r = errmsg_set(msg, msgsz, -errno, "mount %s (%s) on '%s': %m",
-			       devnode ? devnode : s->source, fstype ? fstype : "bind",
-			       mp);
+			       devnode ? devnode : s->source, fstype ? fstype : "bind", mp);
 		goto fail;
 	}
 	e->mounted = true;
@@ -495,28 +493,27 @@ int driver_mount(struct storage_table *t, struct storage *e, const Grpc__Storage
 	/* From here on the mount point resolves to the new mount's root. */
 	target = open_beneath(rootfd, rel, O_PATH | O_NOFOLLOW, 0);
 	if (target < 0) {
-		r = errmsg_set(msg, msgsz, target, "cannot reopen '%s' after mounting: %m",
-			       mp);
+		r = errmsg_set(msg, msgsz, target, "cannot reopen '%s' after mounting: %m", mp);
 		goto fail_mounted;
 	}
 	fd_path(target, tpath);
 	/* A bind mount takes MS_RDONLY (and nosuid...) only on a remount. */
 	if ((mo.flags & MS_BIND) && (mo.flags & MS_RDONLY) &&
 	    mount(NULL, tpath, NULL,
-		  MS_REMOUNT | MS_BIND | (mo.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+		  MS_REMOUNT | MS_BIND |
+		      (mo.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
 		  NULL) < 0) {
-		r = errmsg_set(msg, msgsz, -errno, "cannot make bind mount '%s' read-only: %m",
-			       mp);
+		r = errmsg_set(msg, msgsz, -errno, "cannot make bind mount '%s' read-only: %m", mp);
 		goto fail_mounted;
 	}
 	if (mo.propagation && mount(NULL, tpath, NULL, mo.propagation, NULL) < 0) {
-		r = errmsg_set(msg, msgsz, -errno, "cannot set the propagation of '%s': %m",
-			       mp);
+		r = errmsg_set(msg, msgsz, -errno, "cannot set the propagation of '%s': %m", mp);
 		goto fail_mounted;
 	}
 
 	if (o.has_fsgid || s->fs_group) {
-		_cleanup_close_ int dfd = open_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+		_cleanup_close_ int dfd =
+		    open_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 		if (dfd < 0) {
 			r = errmsg_set(msg, msgsz, dfd, "cannot open '%s': %m", mp);
 			goto fail_mounted;
@@ -529,15 +526,15 @@ int driver_mount(struct storage_table *t, struct storage *e, const Grpc__Storage
 		if (s->fs_group &&
 		    (r = fs_group_apply(dfd, s->fs_group->group_id,
 					s->fs_group->group_change_policy ==
-						TYPES__FSGROUP_CHANGE_POLICY__OnRootMismatch,
+					    TYPES__FSGROUP_CHANGE_POLICY__OnRootMismatch,
 					mo.flags & MS_RDONLY)) < 0) {
 			r = errmsg_set(msg, msgsz, r, "cannot apply fs_group %u to '%s': %m",
 				       s->fs_group->group_id, mp);
 			goto fail_mounted;
 		}
 	}
-	log_info("mounted %s storage %s on %s (%s)", d->name, devnode ? devnode : s->source,
-		 mp, fstype ? fstype : "bind");
+	log_info("mounted %s storage %s on %s (%s)", d->name, devnode ? devnode : s->source, mp,
+		 fstype ? fstype : "bind");
 	r = 0;
 	goto out;
 
@@ -593,16 +590,19 @@ static int update_one(int rootfd, size_t i, const Grpc__Storage *s, char *msg, s
 	int r;
 
 	if (!d || d->kind != DRIVER_EPHEMERAL)
-		return errmsg_set(msg, msgsz, -EINVAL,
-				  "storage %zu: driver '%s': only ephemeral storages can be updated",
-				  i, s->driver);
+		return errmsg_set(
+		    msg, msgsz, -EINVAL,
+		    "storage %zu: driver '%s': only ephemeral storages can be updated", i,
+		    s->driver);
 	if (*s->fstype && !streq(s->fstype, "tmpfs"))
 		return errmsg_set(msg, msgsz, -EINVAL,
-				  "storage %zu: fstype '%s': only tmpfs can be updated", i, s->fstype);
+				  "storage %zu: fstype '%s': only tmpfs can be updated", i,
+				  s->fstype);
 	r = path_below(s->mount_point, STORAGE_RUN_ROOT, &rel);
 	if (r < 0)
 		return errmsg_set(msg, msgsz, r,
-				  "storage %zu: mount point '%s' is not below " STORAGE_RUN_ROOT "/",
+				  "storage %zu: mount point '%s' is not below " STORAGE_RUN_ROOT
+				  "/",
 				  i, s->mount_point);
 	r = storage_opts_split(d, s, &o, msg, msgsz);
 	if (r < 0)
@@ -625,8 +625,8 @@ static int update_one(int rootfd, size_t i, const Grpc__Storage *s, char *msg, s
 	struct mount_opts mo;
 	r = mount_opts_parse(o.kernel, o.n_kernel, mount_flags_of(fd), &mo, &bad);
 	if (r < 0)
-		return bad ? errmsg_set(msg, msgsz, r, "storage %zu: mount option '%s' is not allowed",
-					i, bad)
+		return bad ? errmsg_set(msg, msgsz, r,
+					"storage %zu: mount option '%s' is not allowed", i, bad)
 			   : errmsg_set(msg, msgsz, r, "storage %zu: invalid mount options: %m", i);
 	char p[32];
 	fd_path(fd, p);

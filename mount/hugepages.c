@@ -81,8 +81,8 @@ static int nr_path(struct storage_table *t, unsigned long kb, char *buf, size_t 
 {
 	return (size_t)snprintf(buf, bufsz, "%s/kernel/mm/hugepages/hugepages-%lukB/nr_hugepages",
 				t->sysfs_root, kb) >= bufsz
-		       ? -ENAMETOOLONG
-		       : 0;
+		   ? -ENAMETOOLONG
+		   : 0;
 }
 
 static int read_nr(const char *path, uint64_t *ret)
@@ -122,7 +122,8 @@ int hugepages_reserve(struct storage_table *t, char *const *opts, size_t n, unsi
 	uint64_t pages = size / pagesize;
 	unsigned long kb = (unsigned long)(pagesize / 1024);
 	if (pages == 0)
-		return errmsg_set(msg, msgsz, -EINVAL, "hugetlbfs size %llu is below one %lu kB page",
+		return errmsg_set(msg, msgsz, -EINVAL,
+				  "hugetlbfs size %llu is below one %lu kB page",
 				  (unsigned long long)size, kb);
 
 	int r = nr_path(t, kb, path, sizeof(path));
@@ -152,12 +153,13 @@ int hugepages_reserve(struct storage_table *t, char *const *opts, size_t n, unsi
 	if (r < 0 || got != want) {
 		(void)write_nr(path, p->base + p->ours);
 		if (r < 0)
-			return errmsg_set(msg, msgsz, r, "cannot reserve %llu hugepages of %lu kB: %m",
+			return errmsg_set(msg, msgsz, r,
+					  "cannot reserve %llu hugepages of %lu kB: %m",
 					  (unsigned long long)pages, kb);
-		return errmsg_set(msg, msgsz, -ENOMEM,
-				  "only %llu of %llu hugepages of %lu kB could be allocated",
-				  (unsigned long long)(got > p->base + p->ours ? got - p->base - p->ours : 0),
-				  (unsigned long long)pages, kb);
+		return errmsg_set(
+		    msg, msgsz, -ENOMEM, "only %llu of %llu hugepages of %lu kB could be allocated",
+		    (unsigned long long)(got > p->base + p->ours ? got - p->base - p->ours : 0),
+		    (unsigned long long)pages, kb);
 	}
 	p->ours += pages;
 	*ret_kb = kb;

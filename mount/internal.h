@@ -5,10 +5,10 @@
 #include "mount.h"
 
 /* Bounds on what a peer can make the table hold. */
-#define MAX_STORAGES        1024 /* mount points in the table */
-#define MAX_OP_ITEMS        256  /* storages or devices in one request */
-#define MAX_OWNERS          1024 /* owners referencing one storage */
-#define MAX_HUGEPAGE_POOLS  8
+#define MAX_STORAGES	   1024 /* mount points in the table */
+#define MAX_OP_ITEMS	   256	/* storages or devices in one request */
+#define MAX_OWNERS	   1024 /* owners referencing one storage */
+#define MAX_HUGEPAGE_POOLS 8
 
 struct hugepage_pool {
 	unsigned long kb;
@@ -46,15 +46,15 @@ struct storage {
 	unsigned long hugepage_kb;
 	uint64_t hugepages;
 	unsigned refs;
-	struct list_head owners;     /* struct storage_owner */
-	struct storage_op *pending;  /* the op still mounting it */
-	struct list_head waiting;    /* ops that want it once pending is done */
+	struct list_head owners;    /* struct storage_owner */
+	struct storage_op *pending; /* the op still mounting it */
+	struct list_head waiting;   /* ops that want it once pending is done */
 };
 
 /* Which block device a storage or device names, and how to wait for it. */
 struct device_query {
-	char what[192];  /* for messages: "block device '/dev/vdb'", "PCI path '02/00'" */
-	char node[160];  /* a /dev node named directly: used when present */
+	char what[192]; /* for messages: "block device '/dev/vdb'", "PCI path '02/00'" */
+	char node[160]; /* a /dev node named directly: used when present */
 	char devname[128];
 	char *regex;
 	bool scsi;

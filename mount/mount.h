@@ -28,8 +28,8 @@
 
 #include "agent.pb-c.h"
 
-#define STORAGE_RUN_ROOT      "/run/kata-containers"
-#define STORAGE_SHARED_DIR    "/run/kata-containers/shared/containers"
+#define STORAGE_RUN_ROOT   "/run/kata-containers"
+#define STORAGE_SHARED_DIR "/run/kata-containers/shared/containers"
 /* Owner of the storages of CreateSandbox (container ids are never empty). */
 #define STORAGE_OWNER_SANDBOX ""
 
@@ -42,7 +42,7 @@ struct storage_config {
 	/* The agent's listener; NULL: a device that is not present fails at once (-ENODEV). */
 	struct uevent_listener *uevents;
 	uint64_t hotplug_timeout_ms; /* 0: Kata's default, 3 s */
-	const char *sysfs_root;      /* NULL: /sys (PCI paths, SCSI scan, hugepages) */
+	const char *sysfs_root;	     /* NULL: /sys (PCI paths, SCSI scan, hugepages) */
 };
 
 struct storage_table;
@@ -101,9 +101,9 @@ int storage_update_ephemeral(Grpc__Storage *const *storages, size_t n, char *msg
 /* A device of CreateContainerRequest.devices, found in the guest. */
 struct storage_device {
 	const char *container_path; /* points into the request */
-	char type;                  /* 'b' or 'c' */
+	char type;		    /* 'b' or 'c' */
 	int64_t major, minor;
-	char node[160];             /* "/dev/vdb" */
+	char node[160]; /* "/dev/vdb" */
 };
 
 /* Pure: for each device with a container_path, sets Linux.Devices[path == container_path]
@@ -118,9 +118,9 @@ int storage_spec_update_devices(Grpc__Spec *spec, const struct storage_device *d
 /* ---- mount options (libmount) --------------------------------------------------------------- */
 
 struct mount_opts {
-	unsigned long flags;       /* MS_* for mount(2) */
+	unsigned long flags;	   /* MS_* for mount(2) */
 	unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (+MS_REC), 2nd call */
-	char *data;                /* filesystem options, comma-joined; NULL when none */
+	char *data;		   /* filesystem options, comma-joined; NULL when none */
 };
 
 /* Joins opts (each may hold several comma-separated options) and splits them into flags
@@ -131,7 +131,8 @@ int mount_opts_parse(char *const *opts, size_t n, unsigned long initial_flags,
 		     struct mount_opts *ret, char **ret_bad);
 void mount_opts_done(struct mount_opts *o);
 
-/* ---- confined paths ---------------------------------------------------------------------------- */
+/* ---- confined paths ----------------------------------------------------------------------------
+ */
 
 /* Lexical check: path is absolute, strictly below root, has no "." or ".." component and
  * fits PATH_MAX. *ret_rel points into path, past root and its slashes. -EPERM when outside,
@@ -151,17 +152,19 @@ int open_beneath(int dirfd, const char *rel, int flags, mode_t mode);
  * O_RDONLY|O_DIRECTORY fd. rel "" returns a dup of rootfd. */
 int mkdir_beneath(int rootfd, const char *rel, mode_t mode, uid_t uid, gid_t gid);
 
-/* ---- CopyFile ---------------------------------------------------------------------------------- */
+/* ---- CopyFile ----------------------------------------------------------------------------------
+ */
 
-#define COPY_FILE_MAX_DATA (4u << 20)      /* per call: the ttrpc frame limit */
-#define COPY_FILE_MAX_SIZE (1ull << 30)    /* per file */
+#define COPY_FILE_MAX_DATA (4u << 20)	/* per call: the ttrpc frame limit */
+#define COPY_FILE_MAX_SIZE (1ull << 30) /* per file */
 
 /* Kata's do_copy_file, confined to STORAGE_SHARED_DIR: directories, symlinks (never
  * followed), regular files written at offset into "<path>.tmp" and renamed over path once
  * their size reaches file_size. */
 int copy_file(const Grpc__CopyFileRequest *req, char *msg, size_t msgsz);
 
-/* ---- worker jobs ------------------------------------------------------------------------------- */
+/* ---- worker jobs -------------------------------------------------------------------------------
+ */
 
 /* For calls that may block without bound on a remote filesystem (stat/statfs on virtio-fs
  * whose daemon hangs): work runs on a worker thread and must touch nothing but the job;

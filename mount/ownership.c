@@ -7,11 +7,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#define RW_MASK    0660
-#define RO_MASK    0440
-#define EXEC_MASK  0110
+#define RW_MASK	  0660
+#define RO_MASK	  0440
+#define EXEC_MASK 0110
 /* Deeper trees are refused rather than walked with ever more open fds. */
-#define MAX_DEPTH  128
+#define MAX_DEPTH 128
 
 /* chgrp + chmod of one inode, through an O_PATH fd so a rename racing us cannot redirect
  * either call; symlinks only get their own group, never a mode. */

@@ -50,9 +50,9 @@ int path_normalize(const char *path, char **ret)
 int open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 	do
@@ -89,8 +89,8 @@ int mkdir_beneath(int rootfd, const char *rel, mode_t mode, uid_t uid, gid_t gid
 			}
 			next = open_beneath(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 			if (next >= 0 && created &&
-			    (fchmod(next, mode) < 0 ||
-			     ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(next, uid, gid) < 0))) {
+			    (fchmod(next, mode) < 0 || ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+							fchown(next, uid, gid) < 0))) {
 				int r = -errno;
 				close(next);
 				next = r;

@@ -34,8 +34,8 @@ struct storage_op {
 
 	Grpc__Storage *const *storages;
 	size_t n, next;
-	struct storage *entry;          /* being mounted for storages[next] */
-	struct storage_device stdev;    /* its device */
+	struct storage *entry;	     /* being mounted for storages[next] */
+	struct storage_device stdev; /* its device */
 
 	struct device_query query;
 	bool query_active;
@@ -61,8 +61,7 @@ static void op_run(struct storage_op *op);
 static struct storage *entry_find(const struct storage_table *t, const char *mount_point)
 {
 	struct list_head *pos;
-	LIST_FOREACH(pos, &t->storages)
-	{
+	LIST_FOREACH (pos, &t->storages) {
 		struct storage *s = list_entry(pos, struct storage, link);
 		if (streq(s->mount_point, mount_point))
 			return s;
@@ -136,8 +135,7 @@ static int entry_add_owner(struct storage *e, const char *owner, unsigned count)
 {
 	struct list_head *pos;
 	unsigned n = 0;
-	LIST_FOREACH(pos, &e->owners)
-	{
+	LIST_FOREACH (pos, &e->owners) {
 		struct storage_owner *o = list_entry(pos, struct storage_owner, link);
 		if (streq(o->owner, owner)) {
 			o->count += count;
@@ -241,10 +239,9 @@ static int op_commit(struct storage_op *op)
 			/* Undo the owners added so far, then the op's references. */
 			for (size_t k = 0; k < i; k++) {
 				struct list_head *pos;
-				LIST_FOREACH(pos, &op->taken[k].s->owners)
-				{
+				LIST_FOREACH (pos, &op->taken[k].s->owners) {
 					struct storage_owner *o =
-						list_entry(pos, struct storage_owner, link);
+					    list_entry(pos, struct storage_owner, link);
 					if (streq(o->owner, op->owner)) {
 						o->count--;
 						break;
@@ -334,7 +331,7 @@ static void op_wait_cb(void *data, int r, const struct uevent_device *dev)
 
 static const char *device_kind_of(const Grpc__Device *d, const char **id)
 {
-	static const char *const unsupported[] = {"blk-ccw", "vfio-pci", "vfio-pci-gk",
+	static const char *const unsupported[] = {"blk-ccw", "vfio-pci",     "vfio-pci-gk",
 						  "vfio-ap", "vfio-ap-cold", "vfio"};
 	if (streq(d->type, "blk")) {
 		/* Kata puts the PCI path in id; older runtimes only set vm_path. */
@@ -367,7 +364,8 @@ static int op_step_device(struct storage_op *op)
 	if (!op->query_active) {
 		const char *id = NULL, *kind = device_kind_of(d, &id);
 		if (!kind)
-			return op_fail(op, -EINVAL, "device %zu: unknown device type '%s'", i, d->type);
+			return op_fail(op, -EINVAL, "device %zu: unknown device type '%s'", i,
+				       d->type);
 		if (!*kind)
 			return op_fail(op, -EOPNOTSUPP,
 				       "device %zu: device type '%s' is not supported by ember", i,
@@ -416,10 +414,10 @@ static int op_step_storage(struct storage_op *op)
 				       s->driver);
 		r = path_below(s->mount_point, STORAGE_RUN_ROOT, &rel);
 		if (r < 0)
-			return op_fail(op, r,
-				       "storage %zu (%s): mount point '%s' is not below " STORAGE_RUN_ROOT
-				       "/",
-				       i, s->driver, s->mount_point);
+			return op_fail(
+			    op, r,
+			    "storage %zu (%s): mount point '%s' is not below " STORAGE_RUN_ROOT "/",
+			    i, s->driver, s->mount_point);
 		_cleanup_free_ char *mp = NULL;
 		if (path_normalize(s->mount_point, &mp) < 0)
 			return op_fail(op, -ENOMEM, "storage %zu: out of memory", i);
@@ -432,10 +430,11 @@ static int op_step_storage(struct storage_op *op)
 		}
 		if (e) {
 			if (!streq(e->driver, s->driver) || !streq(e->source, s->source))
-				return op_fail(op, -EEXIST,
-					       "storage %zu: mount point '%s' is already used by a '%s' "
-					       "storage of source '%s'",
-					       i, s->mount_point, e->driver, e->source);
+				return op_fail(
+				    op, -EEXIST,
+				    "storage %zu: mount point '%s' is already used by a '%s' "
+				    "storage of source '%s'",
+				    i, s->mount_point, e->driver, e->source);
 			op_take(op, e, false);
 			log_debug("storage %s: one more user (%u)", e->mount_point, e->refs);
 			op->next++;
@@ -474,8 +473,8 @@ static int op_step_storage(struct storage_op *op)
 		device_query_done(&op->query);
 		op->query_active = false;
 		if (r < 0)
-			return op_fail(op, r, "storage %zu (%s, mount point '%s'): %s", i, s->driver,
-				       s->mount_point, msg);
+			return op_fail(op, r, "storage %zu (%s, mount point '%s'): %s", i,
+				       s->driver, s->mount_point, msg);
 		devnode = op->stdev.node;
 	}
 	r = driver_mount(t, e, s, devnode, op->owner, msg, sizeof(msg));
@@ -498,9 +497,9 @@ static void op_run(struct storage_op *op)
 		} else if (!op->spec_done) {
 			op->spec_done = true;
 			r = op->n_devices == 0
-				    ? 0
-				    : storage_spec_update_devices(op->spec, op->found, op->n_devices,
-								  op->msg, sizeof(op->msg));
+				? 0
+				: storage_spec_update_devices(op->spec, op->found, op->n_devices,
+							      op->msg, sizeof(op->msg));
 		} else if (op->next < op->n) {
 			r = op_step_storage(op);
 		} else {
@@ -626,8 +625,7 @@ void storage_release(struct storage_table *t, const char *owner)
 		prev = pos->prev;
 		struct storage *e = list_entry(pos, struct storage, link);
 		struct list_head *o, *tmp;
-		LIST_FOREACH_SAFE(o, tmp, &e->owners)
-		{
+		LIST_FOREACH_SAFE (o, tmp, &e->owners) {
 			struct storage_owner *so = list_entry(o, struct storage_owner, link);
 			if (!streq(so->owner, owner))
 				continue;

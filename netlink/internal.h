@@ -11,7 +11,7 @@
 
 struct netlink {
 	struct nl_sock *sk;
-	int kernel_err;   /* -errno of the last NLMSG_ERROR the kernel sent, 0 when none */
+	int kernel_err;	  /* -errno of the last NLMSG_ERROR the kernel sent, 0 when none */
 	char extack[160]; /* its extended-ack message, "" when none */
 };
 

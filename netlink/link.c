@@ -126,7 +126,7 @@ static int link_set_flags(struct netlink *nl, const struct net_link *l, unsigned
 	int r = link_change(nl, l->ifindex, c);
 	if (r < 0)
 		return nlw_fail(nl, err, r, "link '%s': set %s%s%s", l->name,
-				set & IFF_UP     ? "up"
+				set & IFF_UP	 ? "up"
 				: clear & IFF_UP ? "down"
 						 : "flags",
 				set & IFF_NOARP ? ", arp off" : "",

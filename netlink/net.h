@@ -80,7 +80,7 @@ struct net_link {
 	size_t hwaddr_len;
 	uint32_t mtu;
 	unsigned flags; /* IFF_* */
-	char kind[32];  /* IFLA_INFO_KIND ("veth", ...), "" when the link has none */
+	char kind[32];	/* IFLA_INFO_KIND ("veth", ...), "" when the link has none */
 };
 
 struct net_addr {
@@ -128,16 +128,16 @@ int netlink_iface_configure(struct netlink *nl, const struct net_iface_config *c
 /* ---- routes --------------------------------------------------------------------------------- */
 
 struct net_route {
-	struct net_ip dst;           /* family always set; prefixlen 0 = default route */
-	struct net_ip gateway;       /* family 0: none */
-	struct net_ip src;           /* RTA_SRC (source prefix); family 0: none */
-	struct net_ip prefsrc;       /* RTA_PREFSRC (preferred source address); family 0: none */
+	struct net_ip dst;	     /* family always set; prefixlen 0 = default route */
+	struct net_ip gateway;	     /* family 0: none */
+	struct net_ip src;	     /* RTA_SRC (source prefix); family 0: none */
+	struct net_ip prefsrc;	     /* RTA_PREFSRC (preferred source address); family 0: none */
 	char device[NET_IFNAME_MAX]; /* "" = no output device */
 	int ifindex; /* filled by netlink_routes; ignored by netlink_route_replace */
 	uint32_t table;
 	uint8_t scope, protocol, type;
 	uint32_t flags; /* rtm_flags (RTNH_F_ONLINK ...) */
-	uint32_t mtu;   /* RTAX_MTU, 0 = none */
+	uint32_t mtu;	/* RTAX_MTU, 0 = none */
 };
 
 /* RTM_NEWROUTE with replace semantics in the main table, type unicast, protocol boot, with
@@ -157,8 +157,8 @@ struct net_neigh {
 	char device[NET_IFNAME_MAX];
 	uint8_t lladdr[NET_HWADDR_MAX];
 	size_t lladdr_len; /* 0: none */
-	uint16_t state;    /* NUD_* */
-	uint8_t flags;     /* NTF_* */
+	uint16_t state;	   /* NUD_* */
+	uint8_t flags;	   /* NTF_* */
 };
 
 /* RTM_NEWNEIGH with create + replace on `device` (looked up by name). */

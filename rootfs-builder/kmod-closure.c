@@ -26,7 +26,8 @@ int main(int argc, char **argv)
 	}
 	r = kmod_db_open(argv[1], &db);
 	if (r < 0) {
-		fprintf(stderr, "%s: cannot read %s/modules.dep: %s\n", argv[0], argv[1], strerror(-r));
+		fprintf(stderr, "%s: cannot read %s/modules.dep: %s\n", argv[0], argv[1],
+			strerror(-r));
 		return EXIT_FAILURE;
 	}
 	if (kmod_plan_init(&plan, db) < 0)
@@ -42,7 +43,8 @@ int main(int argc, char **argv)
 		if (r == KMOD_BUILTIN) {
 			fprintf(stderr, "%s: %s is built into the kernel\n", argv[0], argv[i]);
 		} else if (r == -ENOENT) {
-			fprintf(stderr, "%s: warning: module %s (or a dependency) not in modules.dep\n",
+			fprintf(stderr,
+				"%s: warning: module %s (or a dependency) not in modules.dep\n",
 				argv[0], argv[i]);
 		} else if (r < 0) {
 			fprintf(stderr, "%s: module %s: %s\n", argv[0], argv[i], strerror(-r));

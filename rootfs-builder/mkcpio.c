@@ -58,8 +58,8 @@ static int write_header(unsigned ino, mode_t mode, unsigned nlink, uint64_t mtim
 	if (size > UINT32_MAX)
 		return -EFBIG;
 	snprintf(h, sizeof(h), "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", NEWC_MAGIC,
-		 ino, (unsigned)mode, 0u, 0u, nlink, (unsigned)mtime, (unsigned)size, 0u, 0u, rmajor,
-		 rminor, (unsigned)namesize, 0u);
+		 ino, (unsigned)mode, 0u, 0u, nlink, (unsigned)mtime, (unsigned)size, 0u, 0u,
+		 rmajor, rminor, (unsigned)namesize, 0u);
 	int r = write_all(h, 110);
 	if (r >= 0)
 		r = write_all(name, namesize);
@@ -159,7 +159,8 @@ int main(int argc, char **argv)
 		} else if (!manifest && argv[i][0] != '-') {
 			manifest = argv[i];
 		} else {
-			fprintf(stderr, "usage: ember-mkcpio [--mtime EPOCH] MANIFEST > out.cpio\n");
+			fprintf(stderr,
+				"usage: ember-mkcpio [--mtime EPOCH] MANIFEST > out.cpio\n");
 			return 2;
 		}
 	}

@@ -50,8 +50,8 @@ int rpc_client_send(struct rpc_client *c, const char *service, const char *metho
 		    const uint8_t *payload, size_t len, int64_t timeout_nano, uint32_t *stream_id)
 {
 	uint32_t id = c->next_stream;
-	int r = ttrpc_request_frame_append(&c->out, id, service, method, payload, len,
-					   timeout_nano);
+	int r =
+	    ttrpc_request_frame_append(&c->out, id, service, method, payload, len, timeout_nano);
 	if (r < 0)
 		return r;
 	c->next_stream += 2;
@@ -127,8 +127,9 @@ bool rpc_client_has_frame(const struct rpc_client *c)
 }
 
 int rpc_client_call(struct rpc_client *c, const char *service, const char *method,
-		    const ProtobufCMessage *request, const ProtobufCMessageDescriptor *response_desc,
-		    ProtobufCMessage **response, uint64_t timeout_ns, struct rpc_status *st)
+		    const ProtobufCMessage *request,
+		    const ProtobufCMessageDescriptor *response_desc, ProtobufCMessage **response,
+		    uint64_t timeout_ns, struct rpc_status *st)
 {
 	_cleanup_free_ uint8_t *payload = NULL;
 	size_t len = 0;

@@ -28,7 +28,7 @@
 /* ---- frames ------------------------------------------------------------------------ */
 
 #define TTRPC_HEADER_LEN 10
-#define TTRPC_MAX_DATA   (4u << 20) /* messageLengthMax in containerd/ttrpc */
+#define TTRPC_MAX_DATA	 (4u << 20) /* messageLengthMax in containerd/ttrpc */
 
 enum ttrpc_type {
 	TTRPC_REQUEST = 1,
@@ -63,10 +63,10 @@ struct ttrpc_parser {
 	uint32_t max;
 	struct ttrpc_header hdr;
 	uint8_t hbuf[TTRPC_HEADER_LEN];
-	size_t hlen;      /* header bytes gathered */
-	uint8_t *body;    /* partial body being gathered */
+	size_t hlen;   /* header bytes gathered */
+	uint8_t *body; /* partial body being gathered */
 	size_t body_have;
-	size_t discard;   /* bytes of an oversized body still to skip */
+	size_t discard; /* bytes of an oversized body still to skip */
 };
 
 void ttrpc_parser_init(struct ttrpc_parser *p, uint32_t max);
@@ -115,8 +115,8 @@ int ttrpc_request_frame_append(struct bytebuf *out, uint32_t stream_id, const ch
 /* ---- addresses and transports ------------------------------------------------------------ */
 
 enum rpc_addr_kind {
-	RPC_ADDR_UNIX,   /* unix:///path, unix://@abstract */
-	RPC_ADDR_VSOCK,  /* vsock://CID:PORT, CID -1 = any */
+	RPC_ADDR_UNIX,	 /* unix:///path, unix://@abstract */
+	RPC_ADDR_VSOCK,	 /* vsock://CID:PORT, CID -1 = any */
 	RPC_ADDR_SERIAL, /* serial:///dev/virtio-ports/NAME (server side) */
 	RPC_ADDR_HVSOCK, /* hvsock:///path/vmm.sock:PORT (client side, hybrid vsock) */
 };
@@ -145,7 +145,7 @@ typedef void (*rpc_handler)(struct rpc_call *call, void *request);
 struct rpc_method {
 	const char *name;
 	const ProtobufCMessageDescriptor *input; /* NULL: the request payload is ignored */
-	rpc_handler handler;                      /* NULL: answered UNIMPLEMENTED */
+	rpc_handler handler;			 /* NULL: answered UNIMPLEMENTED */
 };
 
 struct rpc_service {
@@ -156,9 +156,9 @@ struct rpc_service {
 
 struct rpc_limits {
 	unsigned max_connections;
-	unsigned max_inflight;   /* calls per connection, parked ones included */
-	size_t output_pause;     /* queued reply bytes at which we stop reading a connection */
-	size_t output_max;       /* queued reply bytes at which the connection is dropped */
+	unsigned max_inflight; /* calls per connection, parked ones included */
+	size_t output_pause;   /* queued reply bytes at which we stop reading a connection */
+	size_t output_max;     /* queued reply bytes at which the connection is dropped */
 };
 
 extern const struct rpc_limits rpc_default_limits;
@@ -217,8 +217,9 @@ int rpc_client_fd(const struct rpc_client *c);
  * (free with protobuf_c_message_free_unpacked). timeout_ns 0 = none (also sent as
  * timeout_nano). */
 int rpc_client_call(struct rpc_client *c, const char *service, const char *method,
-		    const ProtobufCMessage *request, const ProtobufCMessageDescriptor *response_desc,
-		    ProtobufCMessage **response, uint64_t timeout_ns, struct rpc_status *st);
+		    const ProtobufCMessage *request,
+		    const ProtobufCMessageDescriptor *response_desc, ProtobufCMessage **response,
+		    uint64_t timeout_ns, struct rpc_status *st);
 
 /* Pipelining: send without waiting, then receive responses in arrival order. The received
  * payload points into the client's buffer until the next recv. */

@@ -7,15 +7,15 @@
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
 
-#define READ_CHUNK       (64 * 1024)
+#define READ_CHUNK	 (64 * 1024)
 #define SERIAL_REOPEN_NS (100 * NSEC_PER_MSEC)
-#define MAX_NAME_LEN     256
+#define MAX_NAME_LEN	 256
 
 const struct rpc_limits rpc_default_limits = {
-	.max_connections = 64,
-	.max_inflight = 1024,
-	.output_pause = 1u << 20,
-	.output_max = 16u << 20,
+    .max_connections = 64,
+    .max_inflight = 1024,
+    .output_pause = 1u << 20,
+    .output_max = 16u << 20,
 };
 
 struct rpc_listener {
@@ -25,7 +25,7 @@ struct rpc_listener {
 	int fd;
 	struct ev_io io;
 	struct ev_timer reopen; /* serial: retry opening the port */
-	struct rpc_conn *conn;  /* serial: the one logical connection */
+	struct rpc_conn *conn;	/* serial: the one logical connection */
 };
 
 struct rpc_conn {
@@ -135,16 +135,16 @@ static void send_response(struct rpc_conn *c, uint32_t stream_id, int code, cons
 	}
 	if (bytebuf_used(&c->out) > c->server->limits.output_max) {
 		/* The peer stopped reading while its calls kept completing. */
-		log_warn("conn %u: %zu reply bytes queued, peer is not reading: dropping it",
-			 c->id, bytebuf_used(&c->out));
+		log_warn("conn %u: %zu reply bytes queued, peer is not reading: dropping it", c->id,
+			 bytebuf_used(&c->out));
 		conn_close(c);
 		return;
 	}
 	conn_flush(c);
 }
 
-static void reply_verror(struct rpc_conn *c, uint32_t stream_id, int code, int err,
-			 const char *fmt, va_list ap)
+static void reply_verror(struct rpc_conn *c, uint32_t stream_id, int code, int err, const char *fmt,
+			 va_list ap)
 {
 	char msg[1024];
 	errno = abs(err);
@@ -271,8 +271,8 @@ static void dispatch_request(struct rpc_conn *c, const struct ttrpc_header *h, c
 	const struct rpc_method *m = find_method(svc, req.method);
 	if (!m) {
 		slice_printable(req.method, name, sizeof(name));
-		reply_error(c, h->stream_id, RPC_UNIMPLEMENTED, "unknown method '%s/%s'",
-			    svc->name, name);
+		reply_error(c, h->stream_id, RPC_UNIMPLEMENTED, "unknown method '%s/%s'", svc->name,
+			    name);
 		return;
 	}
 	if (s->allow && !s->allow(svc->name, m->name, s->access_data)) {
@@ -330,16 +330,14 @@ static void dispatch_request(struct rpc_conn *c, const struct ttrpc_header *h, c
 		call_free(call);
 	} else if (!call->parked) {
 		log_error("%s/%s neither replied nor parked", svc->name, m->name);
-		rpc_call_reply_error(call, RPC_INTERNAL, "%s/%s: handler bug", svc->name,
-				     m->name);
+		rpc_call_reply_error(call, RPC_INTERNAL, "%s/%s: handler bug", svc->name, m->name);
 	}
 }
 
 static struct rpc_call *find_call(struct rpc_conn *c, uint32_t stream_id)
 {
 	struct list_head *pos;
-	LIST_FOREACH(pos, &c->calls)
-	{
+	LIST_FOREACH (pos, &c->calls) {
 		struct rpc_call *call = list_entry(pos, struct rpc_call, node);
 		if (call->stream_id == stream_id)
 			return call;

@@ -84,9 +84,9 @@ int transport_listen(const struct rpc_addr *a)
 			return -errno;
 	} else if (a->kind == RPC_ADDR_VSOCK) {
 		struct sockaddr_vm svm = {
-			.svm_family = AF_VSOCK,
-			.svm_cid = a->cid,
-			.svm_port = a->port,
+		    .svm_family = AF_VSOCK,
+		    .svm_cid = a->cid,
+		    .svm_port = a->port,
 		};
 		fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
@@ -185,9 +185,9 @@ int transport_connect(const struct rpc_addr *a, int timeout_ms)
 	}
 	case RPC_ADDR_VSOCK: {
 		struct sockaddr_vm svm = {
-			.svm_family = AF_VSOCK,
-			.svm_cid = a->cid,
-			.svm_port = a->port,
+		    .svm_family = AF_VSOCK,
+		    .svm_cid = a->cid,
+		    .svm_port = a->port,
 		};
 		fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)

@@ -14,7 +14,7 @@
 #define MAX_WAITERS 1024
 /* The kernel caps one uevent at UEVENT_BUFFER_SIZE (2048) plus the "action@devpath" header. */
 #define MSG_MAX 8192
-#define RCVBUF  (1 << 20)
+#define RCVBUF	(1 << 20)
 
 struct compiled_match {
 	char *subsystem, *devname, *devtype;
@@ -156,8 +156,8 @@ static int scan_entry(const char *root, int dirfd, const char *name, const char 
 	    read_file(path, 16384, &text, NULL) < 0)
 		return 0;
 
-	struct uevent ev = {.action = "add", .devpath = devpath, .subsystem = subsystem,
-			    .major = -1, .minor = -1};
+	struct uevent ev = {
+	    .action = "add", .devpath = devpath, .subsystem = subsystem, .major = -1, .minor = -1};
 	for (char *line = text, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -205,8 +205,7 @@ static int scan_dir(const char *root, const char *dir, const struct compiled_mat
 	return found;
 }
 
-static int scan_present(const char *root, const struct compiled_match *m,
-			struct uevent_device *ret)
+static int scan_present(const char *root, const struct compiled_match *m, struct uevent_device *ret)
 {
 	char dir[PATH_MAX];
 	/* Class devices (block, net) live in /sys/class/<s>; bus devices (memory, pci) only
@@ -323,8 +322,7 @@ static void dispatch(struct uevent_listener *l, const struct uevent *ev)
 	for (;;) {
 		struct uevent_waiter *hit = NULL;
 		struct list_head *pos;
-		LIST_FOREACH(pos, &l->waiters)
-		{
+		LIST_FOREACH (pos, &l->waiters) {
 			struct uevent_waiter *w = list_entry(pos, struct uevent_waiter, link);
 			if (match_event(&w->m, ev)) {
 				hit = w;
@@ -346,8 +344,7 @@ static void rescan_all(struct uevent_listener *l)
 		struct uevent_waiter *hit = NULL;
 		struct uevent_device dev;
 		struct list_head *pos;
-		LIST_FOREACH(pos, &l->waiters)
-		{
+		LIST_FOREACH (pos, &l->waiters) {
 			struct uevent_waiter *w = list_entry(pos, struct uevent_waiter, link);
 			if (scan_present(l->sysfs_root, &w->m, &dev) > 0) {
 				hit = w;
@@ -394,15 +391,16 @@ static void socket_cb(struct ev_loop *loop _unused_, struct ev_io *io, uint32_t 
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_nl sa;
 		struct iovec iov = {l->buf, sizeof(l->buf)};
-		struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
-				    .msg_iovlen = 1};
+		struct msghdr mh = {
+		    .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1};
 		ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
-				log_warn("uevent socket overflowed: rescanning sysfs for %u waiters",
-					 l->n_waiters);
+				log_warn(
+				    "uevent socket overflowed: rescanning sysfs for %u waiters",
+				    l->n_waiters);
 				rescan_all(l);
 				continue;
 			}
@@ -431,8 +429,8 @@ int uevent_listener_new(struct ev_loop *loop, const char *sysfs_root, struct uev
 		return -ENOMEM;
 	}
 	int r;
-	l->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		       NETLINK_KOBJECT_UEVENT);
+	l->fd =
+	    socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
 	if (l->fd < 0) {
 		r = -errno;
 		goto fail;

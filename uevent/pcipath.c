@@ -13,8 +13,9 @@ static int hex_value(const char *s, size_t len, unsigned max, unsigned *ret)
 	for (size_t i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)s[i]))
 			return -EINVAL;
-		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
-								   : (tolower((unsigned char)s[i]) - 'a' + 10));
+		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i])
+					    ? s[i] - '0'
+					    : (tolower((unsigned char)s[i]) - 'a' + 10));
 	}
 	if (v > max)
 		return -EINVAL;
@@ -49,7 +50,7 @@ int pci_path_parse(const char *s, struct pci_path *ret)
 
 	if (!s || !*s)
 		return -EINVAL;
-	for (const char *e = s;; ) {
+	for (const char *e = s;;) {
 		const char *slash = strchr(e, '/');
 		size_t len = slash ? (size_t)(slash - e) : strlen(e);
 		if (n > PCI_PATH_MAX)
@@ -65,8 +66,8 @@ int pci_path_parse(const char *s, struct pci_path *ret)
 	unsigned bus;
 	/* A first element that cannot be a slot (> 0x1f) is a pxb-pcie root bus; Kata only
 	 * takes it as one when at least a root port and a device follow. */
-	if (n >= 3 && !memchr(elems[0], '.', lens[0]) && hex_value(elems[0], lens[0], 0xff, &bus) == 0 &&
-	    bus >= 0x20) {
+	if (n >= 3 && !memchr(elems[0], '.', lens[0]) &&
+	    hex_value(elems[0], lens[0], 0xff, &bus) == 0 && bus >= 0x20) {
 		p.root_bus = (int)bus;
 		first = 1;
 	}

@@ -46,7 +46,7 @@ int uevent_parse(const char *buf, size_t len, struct uevent *ret);
 
 /* The device a wait found, copied. */
 struct uevent_device {
-	char devpath[512];  /* "/devices/pci0000:00/0000:00:02.0/virtio1/block/vda" */
+	char devpath[512]; /* "/devices/pci0000:00/0000:00:02.0/virtio1/block/vda" */
 	char subsystem[32];
 	char devname[128];  /* "vda", relative to /dev; "" when the device has no node */
 	char interface[32]; /* net devices */
@@ -56,12 +56,12 @@ struct uevent_device {
 /* What to wait for. All strings are copied by uevent_wait(). A device matches when every
  * non-NULL criterion holds. Only "add" uevents (and devices already present) match. */
 struct uevent_match {
-	const char *subsystem;     /* required: "block", "net", ...; also the sysfs dir scanned */
-	const char *devname;       /* exact DEVNAME ("vdb", "pmem0") */
+	const char *subsystem;	   /* required: "block", "net", ...; also the sysfs dir scanned */
+	const char *devname;	   /* exact DEVNAME ("vdb", "pmem0") */
 	const char *devpath_regex; /* POSIX extended regex on DEVPATH */
-	const char *devtype;       /* exact DEVTYPE ("disk" excludes partitions) */
-	bool need_devname;         /* has a /dev node */
-	bool need_interface;       /* has an INTERFACE (net) */
+	const char *devtype;	   /* exact DEVTYPE ("disk" excludes partitions) */
+	bool need_devname;	   /* has a /dev node */
+	bool need_interface;	   /* has an INTERFACE (net) */
 };
 
 struct uevent_listener;

@@ -38,14 +38,14 @@
  * table maps it to FAILED_PRECONDITION. */
 #define CGROUP_ENOCTRL ENOMEDIUM
 
-#define CGROUP_ERR_MAX           512
-#define CGROUP_PATH_MAX          1024 /* CgroupsPath, after conversion */
-#define CGROUP_MAX_DEPTH         32   /* its components */
-#define CGROUP_MAX_DEVICE_RULES  128  /* per BlockIO list: a peer cannot make us write more */
-#define CGROUP_MAX_HUGEPAGE      16
+#define CGROUP_ERR_MAX		 512
+#define CGROUP_PATH_MAX		 1024 /* CgroupsPath, after conversion */
+#define CGROUP_MAX_DEPTH	 32   /* its components */
+#define CGROUP_MAX_DEVICE_RULES	 128  /* per BlockIO list: a peer cannot make us write more */
+#define CGROUP_MAX_HUGEPAGE	 16
 #define CGROUP_FREEZE_TIMEOUT_NS (10 * NSEC_PER_SEC) /* runc waits as long, then thaws */
-#define CGROUP_DRAIN_TIMEOUT_NS  (10 * NSEC_PER_SEC) /* for a removed cgroup to empty */
-#define CGROUP_AGENT_LEAF        "ember-agent"
+#define CGROUP_DRAIN_TIMEOUT_NS	 (10 * NSEC_PER_SEC) /* for a removed cgroup to empty */
+#define CGROUP_AGENT_LEAF	 "ember-agent"
 
 /* ---- controllers ---- */
 
@@ -72,15 +72,15 @@ unsigned cgroup_controllers_parse(const char *text);
  * components longer than 255 bytes, more than CGROUP_MAX_DEPTH of them, control characters, the
  * agent's own leaf as first component, and paths longer than CGROUP_PATH_MAX. */
 int cgroup_path_from_spec(const char *cgroups_path, const char *cid, char *ret, size_t retsz,
-                          char *err, size_t errsz);
+			  char *err, size_t errsz);
 
 /* ---- resources -> cgroup files (resources.c) ---- */
 
 enum {
-	CGW_OPTIONAL = 1 << 0,   /* a missing file is fine (memory.swap.max without swap) */
+	CGW_OPTIONAL = 1 << 0,	 /* a missing file is fine (memory.swap.max without swap) */
 	CGW_KEEP_QUOTA = 1 << 1, /* cpu.max: value is the period; keep the current quota */
 	CGW_BFQ_WEIGHT = 1 << 2, /* io.bfq.weight; io.weight (converted) when BFQ is absent */
-	CGW_SKIP = 1 << 3,       /* set by the manager: a cpuset the guest cannot honour yet */
+	CGW_SKIP = 1 << 3,	 /* set by the manager: a cpuset the guest cannot honour yet */
 };
 
 /* One write to a cgroup file. Values are formatted exactly as written. */
@@ -107,7 +107,7 @@ void cgroup_writes_free(struct cgroup_writes *ws);
 /* Translates resources into writes, validating every value (nothing is written).
  * res may be NULL (no writes). */
 int cgroup_plan_resources(const Grpc__LinuxResources *res, struct cgroup_writes *ret, char *err,
-                          size_t errsz);
+			  size_t errsz);
 
 /* Conversions (runc/crun). */
 uint64_t cgroup_shares_to_weight(uint64_t shares);   /* [2, 262144] -> [1, 10000] */
@@ -130,7 +130,7 @@ int cgroup_read_small(int dirfd, const char *file, char *buf, size_t size);
 int cgroup_cpulist_parse(const char *s, uint64_t bits[CGROUP_MAX_CPUS / 64]);
 /* Is every bit of a also set in b? */
 bool cgroup_cpulist_subset(const uint64_t a[CGROUP_MAX_CPUS / 64],
-                           const uint64_t b[CGROUP_MAX_CPUS / 64]);
+			   const uint64_t b[CGROUP_MAX_CPUS / 64]);
 
 /* ---- statistics (stats.c) ---- */
 
@@ -173,7 +173,7 @@ struct cgroup_mgr_options {
 };
 
 int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
-                   struct cgroup_mgr **ret);
+		   struct cgroup_mgr **ret);
 /* Kills what is left in the cgroups and removes their directories where it can (processes
  * still exiting keep theirs); then frees everything. */
 void cgroup_mgr_free(struct cgroup_mgr *m);
@@ -189,7 +189,7 @@ unsigned cgroup_mgr_controllers(const struct cgroup_mgr *m);
  * processes, -CGROUP_ENOCTRL for a missing controller. On failure nothing is left
  * behind. */
 int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path,
-                  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz);
+		  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz);
 struct cgroup *cgroup_find(struct cgroup_mgr *m, const char *id);
 /* For a container without a cgroup: 0 when res asks for nothing, else -CGROUP_ENOCTRL
  * naming the first request. */
@@ -248,7 +248,7 @@ struct cgroup_waiter {
 /* Writes cgroup.freeze. Returns 1 when the cgroup is in the state already (w unused), 0
  * when w was queued, < 0 on error. */
 int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct cgroup_waiter *w,
-                      cgroup_waiter_fn done);
+		      cgroup_waiter_fn done);
 /* Forgets a queued waiter (its call was cancelled). Safe when not queued. */
 void cgroup_waiter_cancel(struct cgroup_waiter *w);
 /* cgroup.events "frozen": 1, 0, or < 0. */

@@ -50,7 +50,7 @@ int cgroup_cpulist_parse(const char *s, uint64_t bits[CGROUP_MAX_CPUS / 64])
 }
 
 bool cgroup_cpulist_subset(const uint64_t a[CGROUP_MAX_CPUS / 64],
-                           const uint64_t b[CGROUP_MAX_CPUS / 64])
+			   const uint64_t b[CGROUP_MAX_CPUS / 64])
 {
 	for (size_t i = 0; i < CGROUP_MAX_CPUS / 64; i++)
 		if (a[i] & ~b[i])

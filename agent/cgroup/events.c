@@ -33,21 +33,21 @@ void events_watch(struct cgroup *cg)
 	int wd = watch(cg, "cgroup.events");
 	if (wd < 0)
 		log_warn_errno(wd,
-		               "cgroup '%s': cannot watch cgroup.events, pausing will time "
-		               "out: %m",
-		               cg->path);
+			       "cgroup '%s': cannot watch cgroup.events, pausing will time "
+			       "out: %m",
+			       cg->path);
 	cg->events_wd = wd < 0 ? -1 : wd;
 
 	uint64_t v;
 	if (read_oom_kills(cg, &v) < 0)
-		return;    /* no memory controller: no OOM events to watch for */
+		return;	   /* no memory controller: no OOM events to watch for */
 	cg->oom_kills = v; /* an adopted cgroup may have counted some already */
 	wd = watch(cg, "memory.events");
 	if (wd < 0)
 		log_warn_errno(wd,
-		               "cgroup '%s': cannot watch memory.events, OOM kills will not be "
-		               "reported: %m",
-		               cg->path);
+			       "cgroup '%s': cannot watch memory.events, OOM kills will not be "
+			       "reported: %m",
+			       cg->path);
 	cg->memory_wd = wd < 0 ? -1 : wd;
 }
 
@@ -132,7 +132,7 @@ static void waiter_timeout(struct ev_loop *loop _unused_, struct ev_timer *t)
 		_cleanup_close_ int fd = openat(cg->dir_fd, "cgroup.freeze", O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			log_warn_errno(errno, "cgroup '%s': cannot thaw after a freeze timeout: %m",
-			               cg->path);
+				       cg->path);
 	}
 }
 
@@ -185,7 +185,7 @@ void events_fail_waiters(struct cgroup *cg, int r)
 }
 
 int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct cgroup_waiter *w,
-                      cgroup_waiter_fn done)
+		      cgroup_waiter_fn done)
 {
 	_cleanup_close_ int fd = openat(cg->dir_fd, "cgroup.freeze", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -203,7 +203,7 @@ int cgroup_set_frozen(struct cgroup *cg, bool frozen, struct cgroup_waiter *w,
 	*w = (struct cgroup_waiter){.mgr = cg->mgr, .cg = cg, .target = frozen, .done = done};
 	ev_timer_init(&w->timer);
 	int r = ev_timer_start(cg->mgr->loop, &w->timer,
-	                       now_monotonic_ns() + CGROUP_FREEZE_TIMEOUT_NS, waiter_timeout, w);
+			       now_monotonic_ns() + CGROUP_FREEZE_TIMEOUT_NS, waiter_timeout, w);
 	if (r < 0)
 		return r;
 	list_add_tail(&cg->waiters, &w->node);
@@ -231,7 +231,7 @@ static void check_oom(struct cgroup *cg)
 	if (read_oom_kills(cg, &v) < 0 || v <= cg->oom_kills)
 		return;
 	log_info("container %s: %llu OOM kill(s) in cgroup '%s'", cg->id,
-	         (unsigned long long)(v - cg->oom_kills), cg->path);
+		 (unsigned long long)(v - cg->oom_kills), cg->path);
 	cg->oom_kills = v;
 	if (cg->mgr->oom)
 		cg->mgr->oom(cg->id, cg->mgr->oom_data);

@@ -108,7 +108,7 @@ static int host_prefix(char **ret)
 	    (getpid() == 1 || getppid() == 1)) {
 		*ret = strdup("");
 	} else if (asprintf(ret, "ember.%llu.%d", (unsigned long long)st.st_ino, (int)getpid()) <
-	           0) {
+		   0) {
 		*ret = NULL;
 	}
 	return *ret ? 0 : -ENOMEM;
@@ -189,19 +189,19 @@ static int move_agent_to_leaf(struct cgroup_mgr *m)
 		return r;
 	m->agent_moved = true;
 	log_info("moved the agent into %s/" CGROUP_AGENT_LEAF
-	         " so that %s can delegate controllers",
-	         m->base_abs, m->base_abs);
+		 " so that %s can delegate controllers",
+		 m->base_abs, m->base_abs);
 	return 0;
 }
 
 static int enable_controllers(struct cgroup_mgr *m, int dirfd, bool is_base, unsigned want,
-                              const char *where, char *err, size_t errsz)
+			      const char *where, char *err, size_t errsz)
 {
 	char text[256], cmd[128] = "";
 	int r = cgroup_read_small(dirfd, "cgroup.subtree_control", text, sizeof(text));
 	if (r < 0) {
 		snprintf(err, errsz, "cgroup '%s': reading cgroup.subtree_control: %s", where,
-		         strerror(-r));
+			 strerror(-r));
 		return r;
 	}
 	unsigned missing = want & ~cgroup_controllers_parse(text);
@@ -211,7 +211,7 @@ static int enable_controllers(struct cgroup_mgr *m, int dirfd, bool is_base, uns
 		if (missing & CG_MASK(c)) {
 			size_t l = strlen(cmd);
 			snprintf(cmd + l, sizeof(cmd) - l, "%s+%s", l ? " " : "",
-			         cgroup_controller_name(c));
+				 cgroup_controller_name(c));
 		}
 	r = write_at(dirfd, "cgroup.subtree_control", cmd);
 	if (r == -EBUSY && is_base && !m->base_is_root && !m->agent_moved) {
@@ -221,17 +221,17 @@ static int enable_controllers(struct cgroup_mgr *m, int dirfd, bool is_base, uns
 	}
 	if (r == -EBUSY)
 		snprintf(err, errsz,
-		         "cgroup '%s' holds processes, so it cannot enable '%s' for its children "
-		         "(cgroup v2 \"no internal processes\" rule)",
-		         where, cmd);
+			 "cgroup '%s' holds processes, so it cannot enable '%s' for its children "
+			 "(cgroup v2 \"no internal processes\" rule)",
+			 where, cmd);
 	else if (r < 0)
 		snprintf(err, errsz, "cgroup '%s': writing '%s' to cgroup.subtree_control: %s",
-		         where, cmd, strerror(-r));
+			 where, cmd, strerror(-r));
 	return r;
 }
 
 int hierarchy_make_path(struct cgroup_mgr *m, const char *rel, unsigned want, int *parent_fd,
-                        int *created, char *err, size_t errsz)
+			int *created, char *err, size_t errsz)
 {
 	char buf[CGROUP_PATH_MAX + 64];
 	size_t ends[CGROUP_MAX_DEPTH + 1]; /* where each created directory's path ends */
@@ -248,7 +248,7 @@ int hierarchy_make_path(struct cgroup_mgr *m, const char *rel, unsigned want, in
 		return -errno;
 	if (want) {
 		r = enable_controllers(m, dir, true, want, *m->base_rel ? m->base_rel : "/", err,
-		                       errsz);
+				       errsz);
 		if (r < 0)
 			return r;
 	}
@@ -264,14 +264,14 @@ int hierarchy_make_path(struct cgroup_mgr *m, const char *rel, unsigned want, in
 				(void)unlinkat(dir, comp, AT_REMOVEDIR);
 				r = -ENAMETOOLONG;
 				snprintf(err, errsz, "cgroup '%s': deeper than %d levels", rel,
-				         CGROUP_MAX_DEPTH);
+					 CGROUP_MAX_DEPTH);
 				goto fail;
 			}
 			ends[n_created++] = end;
 		} else if (errno != EEXIST) {
 			r = -errno;
 			snprintf(err, errsz, "cgroup '%s': mkdir '%s': %s", rel, comp,
-			         strerror(errno));
+				 strerror(errno));
 			goto fail;
 		}
 		if (!slash)
@@ -280,7 +280,7 @@ int hierarchy_make_path(struct cgroup_mgr *m, const char *rel, unsigned want, in
 		if (next < 0) {
 			r = -errno;
 			snprintf(err, errsz, "cgroup '%s': open '%s': %s", rel, comp,
-			         strerror(errno));
+				 strerror(errno));
 			goto fail;
 		}
 		close(dir);

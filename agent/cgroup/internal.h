@@ -6,10 +6,10 @@
 
 struct cgroup_mgr {
 	struct ev_loop *loop;
-	char *mnt;      /* the cgroup2 mount point, NULL when there is none */
+	char *mnt;	/* the cgroup2 mount point, NULL when there is none */
 	char *base_rel; /* the base relative to the mount root ("" = the root) */
 	char *base_abs; /* mnt + base_rel */
-	int base_fd;    /* O_PATH | O_DIRECTORY */
+	int base_fd;	/* O_PATH | O_DIRECTORY */
 	bool base_is_root;
 	bool agent_moved; /* the agent sits in <base>/ember-agent */
 	/* Outside the VM: "ember.<pid ns inode>.<pid>", a directory of this agent's own under
@@ -36,7 +36,7 @@ struct cgroup {
 	int dir_fd;
 	int events_wd, memory_wd; /* inotify: cgroup.events, memory.events; -1 = none */
 	uint64_t oom_kills;
-	struct list_head waiters;          /* struct cgroup_waiter, pending freeze/thaw */
+	struct list_head waiters;	   /* struct cgroup_waiter, pending freeze/thaw */
 	char *pending_cpus, *pending_mems; /* cpusets the guest could not honour yet */
 	/* Removed while processes were still exiting: the directory goes once cgroup.events
 	 * says "populated 0" (or is left after CGROUP_DRAIN_TIMEOUT_NS). Invisible to
@@ -53,7 +53,7 @@ unsigned hierarchy_available(struct cgroup_mgr *m);
  * every directory above the leaf. *created = how many trailing components were created
  * (the leaf included). Returns the parent directory's fd (O_PATH) in *parent_fd. */
 int hierarchy_make_path(struct cgroup_mgr *m, const char *rel, unsigned want, int *parent_fd,
-                        int *created, char *err, size_t errsz);
+			int *created, char *err, size_t errsz);
 /* rmdir of rel and then of its ancestors, at most `levels` directories in all; stops at the
  * first one that is not empty. The leaf's errno is returned. */
 int hierarchy_remove_path(struct cgroup_mgr *m, const char *rel, int levels);

@@ -27,7 +27,7 @@ static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
 }
 
 int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
-                   struct cgroup_mgr **ret)
+		   struct cgroup_mgr **ret)
 {
 	struct cgroup_mgr *m = calloc(1, sizeof(*m));
 	int r;
@@ -50,7 +50,7 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 		}
 		/* Not fatal: containers run without cgroups and limits are refused. */
 		log_warn_errno(r, "no cgroup v2 hierarchy (%m): containers get no cgroup, "
-		                  "resource limits will be refused");
+				  "resource limits will be refused");
 		m->base_fd = safe_close(m->base_fd);
 		free(m->mnt);
 		m->mnt = NULL;
@@ -66,10 +66,10 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 			if (avail & CG_MASK(c)) {
 				size_t l = strlen(names);
 				snprintf(names + l, sizeof(names) - l, " %s",
-				         cgroup_controller_name(c));
+					 cgroup_controller_name(c));
 			}
 		log_info("cgroup v2 base %s, controllers:%s", m->base_abs,
-		         *names ? names : " none");
+			 *names ? names : " none");
 	}
 	*ret = m;
 	return 0;
@@ -227,33 +227,33 @@ static int open_parent(struct cgroup_mgr *m, const char *rel)
 }
 
 static int apply(struct cgroup *cg, int parent_fd, struct cgroup_writes *ws, char *err,
-                 size_t errsz)
+		 size_t errsz)
 {
 	if (ws->ignored[0])
 		log_warn("container %s: ignoring %s (no cgroup v2 equivalent)", cg->id,
-		         ws->ignored);
+			 ws->ignored);
 	int r = cpusets_best_effort(cg, parent_fd, ws);
 	if (r < 0)
 		return fail(err, errsz, r, "container %s: reading the guest's cpusets: %s", cg->id,
-		            strerror(-r));
+			    strerror(-r));
 	return cgroup_apply_writes(cg->dir_fd, ws, err, errsz);
 }
 
 static int check_available(struct cgroup_mgr *m, const struct cgroup_writes *ws, char *err,
-                           size_t errsz)
+			   size_t errsz)
 {
 	if (!ws->controllers)
 		return 0;
 	if (!m->mnt)
 		return fail(err, errsz, -CGROUP_ENOCTRL, "%s: the guest has no cgroup v2 hierarchy",
-		            ws->w[0].what);
+			    ws->w[0].what);
 	unsigned avail = hierarchy_available(m);
 	for (size_t i = 0; i < ws->n; i++)
 		if (!(avail & CG_MASK(ws->w[i].controller)))
 			return fail(err, errsz, -CGROUP_ENOCTRL,
-			            "%s: the cgroup controller '%s' is not available in %s",
-			            ws->w[i].what, cgroup_controller_name(ws->w[i].controller),
-			            m->base_abs);
+				    "%s: the cgroup controller '%s' is not available in %s",
+				    ws->w[i].what, cgroup_controller_name(ws->w[i].controller),
+				    m->base_abs);
 	return 0;
 }
 
@@ -265,13 +265,13 @@ int cgroup_refuse_unplaced(const Grpc__LinuxResources *res, char *err, size_t er
 		return r;
 	if (ws.n)
 		return fail(err, errsz, -CGROUP_ENOCTRL,
-		            "%s: the container has no cgroup (no cgroup v2 hierarchy)",
-		            ws.w[0].what);
+			    "%s: the container has no cgroup (no cgroup v2 hierarchy)",
+			    ws.w[0].what);
 	return 0;
 }
 
 int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path,
-                  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz)
+		  const Grpc__LinuxResources *res, struct cgroup **ret, char *err, size_t errsz)
 {
 	_cleanup_(cgroup_writes_free) struct cgroup_writes ws = {0};
 	char spec_rel[CGROUP_PATH_MAX], rel[CGROUP_PATH_MAX + 64];
@@ -301,7 +301,7 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		    rel, other->id);
 	if (other)
 		return fail(err, errsz, -EEXIST, "cgroup '%s' belongs to container %s", rel,
-		            other->id);
+			    other->id);
 
 	/* Outside the VM only what is asked for: enabling controllers for statistics alone
 	 * would change a cgroup shared with the rest of the host (its root, often). */
@@ -333,7 +333,7 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		goto fail;
 	}
 	cg->dir_fd = openat(parent_fd, strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel,
-	                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (cg->dir_fd < 0) {
 		r = fail(err, errsz, -errno, "cgroup '%s': open: %s", rel, strerror(errno));
 		goto fail;
@@ -344,7 +344,7 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		r = cgroup_populated(cg);
 		if (r != 0) {
 			r = fail(err, errsz, r < 0 ? r : -EBUSY,
-			         "cgroup '%s' exists and still holds processes", rel);
+				 "cgroup '%s' exists and still holds processes", rel);
 			goto fail;
 		}
 	}
@@ -380,14 +380,14 @@ int cgroup_update(struct cgroup *cg, const Grpc__LinuxResources *res, char *err,
 		/* A controller may be new on this path (cpuset, or one enabled since the
 		 * container was created): walk it again, enabling; every directory exists. */
 		r = hierarchy_make_path(m, cg->rel, ws.controllers, &parent_fd, &created, err,
-		                        errsz);
+					errsz);
 		if (r < 0)
 			return r;
 	} else {
 		parent_fd = open_parent(m, cg->rel);
 		if (parent_fd < 0)
 			return fail(err, errsz, parent_fd, "cgroup '%s': %s", cg->path,
-			            strerror(-parent_fd));
+				    strerror(-parent_fd));
 	}
 	return apply(cg, parent_fd, &ws, err, errsz);
 }
@@ -458,8 +458,8 @@ static void dying_timeout(struct ev_loop *loop _unused_, struct ev_timer *t)
 {
 	struct cgroup *cg = t->data;
 	log_warn("cgroup '%s' of the removed container %s still holds processes after %llu s; "
-	         "leaving it",
-	         cg->path, cg->id, (unsigned long long)(CGROUP_DRAIN_TIMEOUT_NS / NSEC_PER_SEC));
+		 "leaving it",
+		 cg->path, cg->id, (unsigned long long)(CGROUP_DRAIN_TIMEOUT_NS / NSEC_PER_SEC));
 	cgroup_free(cg);
 }
 
@@ -484,7 +484,7 @@ int cgroup_destroy(struct cgroup *cg)
 		cg->dying = true;
 		int r =
 		    ev_timer_start(cg->mgr->loop, &cg->dying_timer,
-		                   now_monotonic_ns() + CGROUP_DRAIN_TIMEOUT_NS, dying_timeout, cg);
+				   now_monotonic_ns() + CGROUP_DRAIN_TIMEOUT_NS, dying_timeout, cg);
 		if (r >= 0 && cg->events_wd >= 0) {
 			log_debug("cgroup '%s': waiting for its processes to exit", cg->path);
 			return 0;
@@ -508,19 +508,19 @@ int cgroup_mgr_cpusets_refresh(struct cgroup_mgr *m)
 			if (parent_fd < 0)
 				continue;
 			int r = cpuset_fits(parent_fd,
-			                    k ? "cpuset.mems.effective" : "cpuset.cpus.effective",
-			                    *pending);
+					    k ? "cpuset.mems.effective" : "cpuset.cpus.effective",
+					    *pending);
 			if (r <= 0)
 				continue;
 			const char *file = k ? "cpuset.mems" : "cpuset.cpus";
 			_cleanup_close_ int fd = openat(cg->dir_fd, file, O_WRONLY | O_CLOEXEC);
 			if (fd < 0 || write(fd, *pending, strlen(*pending)) < 0) {
 				log_warn_errno(errno, "container %s: writing '%s' to %s: %m",
-				               cg->id, *pending, file);
+					       cg->id, *pending, file);
 				continue;
 			}
 			log_info("container %s: applied %s '%s' now that the guest has it", cg->id,
-			         file, *pending);
+				 file, *pending);
 			free(*pending);
 			*pending = NULL;
 			applied++;

@@ -15,28 +15,28 @@ static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
 /* Appends one component, refusing the names that would leave the base or collide with
  * what the agent keeps there. */
 static int append_component(char *ret, size_t retsz, size_t *len, const char *c, size_t n,
-                            const char *orig, char *err, size_t errsz)
+			    const char *orig, char *err, size_t errsz)
 {
 	if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
 		return fail(err, errsz, -EINVAL, "cgroups path '%.200s': '%.*s' is not allowed",
-		            orig, (int)n, c);
+			    orig, (int)n, c);
 	if (n > 255)
 		return fail(err, errsz, -ENAMETOOLONG,
-		            "cgroups path '%.200s': a component is longer than 255 bytes", orig);
+			    "cgroups path '%.200s': a component is longer than 255 bytes", orig);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)c[i] < 0x20 || c[i] == 0x7f)
 			return fail(err, errsz, -EINVAL,
-			            "cgroups path '%.200s': control character in a component",
-			            orig);
+				    "cgroups path '%.200s': control character in a component",
+				    orig);
 	if (*len == 0 && n == STRLEN(CGROUP_AGENT_LEAF) && !memcmp(c, CGROUP_AGENT_LEAF, n))
 		return fail(err, errsz, -EINVAL,
-		            "cgroups path '%.200s': '" CGROUP_AGENT_LEAF
-		            "' is the agent's own cgroup",
-		            orig);
+			    "cgroups path '%.200s': '" CGROUP_AGENT_LEAF
+			    "' is the agent's own cgroup",
+			    orig);
 	size_t need = *len + (*len ? 1 : 0) + n;
 	if (need >= retsz || need >= CGROUP_PATH_MAX)
 		return fail(err, errsz, -ENAMETOOLONG, "cgroups path '%.200s...' is too long",
-		            orig);
+			    orig);
 	if (*len)
 		ret[(*len)++] = '/';
 	memcpy(ret + *len, c, n);
@@ -46,7 +46,7 @@ static int append_component(char *ret, size_t retsz, size_t *len, const char *c,
 }
 
 int cgroup_path_from_spec(const char *cgroups_path, const char *cid, char *ret, size_t retsz,
-                          char *err, size_t errsz)
+			  char *err, size_t errsz)
 {
 	const char *p = cgroups_path && *cgroups_path ? cgroups_path : cid;
 	size_t len = 0;
@@ -74,8 +74,8 @@ int cgroup_path_from_spec(const char *cgroups_path, const char *cid, char *ret, 
 			e++;
 		if (++depth > CGROUP_MAX_DEPTH)
 			return fail(err, errsz, -ENAMETOOLONG,
-			            "cgroups path '%.200s': more than %d components", p,
-			            CGROUP_MAX_DEPTH);
+				    "cgroups path '%.200s': more than %d components", p,
+				    CGROUP_MAX_DEPTH);
 		r = append_component(ret, retsz, &len, s, (size_t)(e - s), p, err, errsz);
 		if (r < 0)
 			return r;

@@ -26,8 +26,8 @@
 #include <inttypes.h>
 
 static const char *const controller_names[CG_COUNT] = {
-    [CG_CPU] = "cpu",       [CG_CPUSET] = "cpuset", [CG_IO] = "io",
-    [CG_MEMORY] = "memory", [CG_PIDS] = "pids",     [CG_HUGETLB] = "hugetlb",
+    [CG_CPU] = "cpu",	    [CG_CPUSET] = "cpuset", [CG_IO] = "io",
+    [CG_MEMORY] = "memory", [CG_PIDS] = "pids",	    [CG_HUGETLB] = "hugetlb",
 };
 
 const char *cgroup_controller_name(enum cgroup_controller c)
@@ -92,7 +92,7 @@ void cgroup_writes_free(struct cgroup_writes *ws)
 }
 
 static struct cgroup_write *add(struct cgroup_writes *ws, enum cgroup_controller c,
-                                const char *file, unsigned flags, const char *value)
+				const char *file, unsigned flags, const char *value)
 {
 	if (ws->n == ws->cap) {
 		size_t cap = ws->cap ? ws->cap * 2 : 8;
@@ -137,13 +137,13 @@ static int limit_text(int64_t v, const char *name, char buf[32], char *err, size
 	}
 	if (v < 0)
 		return fail(err, errsz, -EINVAL,
-		            "%s %" PRId64 ": must be positive or -1 (unlimited)", name, v);
+			    "%s %" PRId64 ": must be positive or -1 (unlimited)", name, v);
 	snprintf(buf, 32, "%" PRId64, v);
 	return 0;
 }
 
 static int plan_memory(const Grpc__LinuxMemory *m, struct cgroup_writes *ws, char *err,
-                       size_t errsz)
+		       size_t errsz)
 {
 	char buf[32];
 	int r;
@@ -164,17 +164,17 @@ static int plan_memory(const Grpc__LinuxMemory *m, struct cgroup_writes *ws, cha
 	} else if (m->swap) {
 		if (m->swap < 0)
 			return fail(err, errsz, -EINVAL,
-			            "memory swap %" PRId64 ": must be positive or -1 (unlimited)",
-			            m->swap);
+				    "memory swap %" PRId64 ": must be positive or -1 (unlimited)",
+				    m->swap);
 		if (m->limit <= 0)
 			return fail(err, errsz, -EINVAL,
-			            "memory swap %" PRId64 ": a swap limit needs a memory limit",
-			            m->swap);
+				    "memory swap %" PRId64 ": a swap limit needs a memory limit",
+				    m->swap);
 		if (m->swap < m->limit)
 			return fail(err, errsz, -EINVAL,
-			            "memory swap %" PRId64 " is below the memory limit %" PRId64
-			            " (OCI swap counts memory + swap)",
-			            m->swap, m->limit);
+				    "memory swap %" PRId64 " is below the memory limit %" PRId64
+				    " (OCI swap counts memory + swap)",
+				    m->swap, m->limit);
 		snprintf(buf, sizeof(buf), "%" PRId64, m->swap - m->limit);
 		ADD(ws, CG_MEMORY, "memory.swap.max", CGW_OPTIONAL, buf,
 		    "memory swap %" PRId64 " (limit %" PRId64 ")", m->swap, m->limit);
@@ -198,15 +198,15 @@ static int plan_memory(const Grpc__LinuxMemory *m, struct cgroup_writes *ws, cha
 }
 
 static int plan_cpuset(const char *name, const char *file, const char *list, bool cpus,
-                       struct cgroup_writes *ws, char *err, size_t errsz)
+		       struct cgroup_writes *ws, char *err, size_t errsz)
 {
 	_cleanup_free_ uint64_t *bits = calloc(CGROUP_MAX_CPUS / 64, sizeof(uint64_t));
 	if (!bits)
 		return -ENOMEM;
 	if (strlen(list) > 4096 || cgroup_cpulist_parse(list, bits) < 0)
 		return fail(err, errsz, -EINVAL,
-		            "%s '%.64s': not a list of numbers and ranges below %d", name, list,
-		            CGROUP_MAX_CPUS);
+			    "%s '%.64s': not a list of numbers and ranges below %d", name, list,
+			    CGROUP_MAX_CPUS);
 	ADD(ws, CG_CPUSET, file, 0, list, "%s '%.64s'", name, list);
 	char **keep = cpus ? &ws->cpuset_cpus : &ws->cpuset_mems;
 	free(*keep);
@@ -227,14 +227,14 @@ static int plan_cpu(const Grpc__LinuxCPU *c, struct cgroup_writes *ws, char *err
 		/* The kernel's bounds (kernel/sched/core.c): period 1 ms..1 s, quota >= 1 ms. */
 		if (c->period && (c->period < 1000 || c->period > 1000000))
 			return fail(err, errsz, -EINVAL,
-			            "cpu period %" PRIu64 ": must be 1000..1000000 (microseconds)",
-			            c->period);
+				    "cpu period %" PRIu64 ": must be 1000..1000000 (microseconds)",
+				    c->period);
 		if (c->quota < -1 || (c->quota > 0 && c->quota < 1000))
 			return fail(err, errsz, -EINVAL,
-			            "cpu quota %" PRId64
-			            ": must be at least 1000 (microseconds) or "
-			            "-1 (unlimited)",
-			            c->quota);
+				    "cpu quota %" PRId64
+				    ": must be at least 1000 (microseconds) or "
+				    "-1 (unlimited)",
+				    c->quota);
 		if (!c->quota) {
 			/* Only the period: keep whatever quota is set (the kernel wants both). */
 			snprintf(buf, sizeof(buf), "%" PRIu64, c->period);
@@ -256,9 +256,9 @@ static int plan_cpu(const Grpc__LinuxCPU *c, struct cgroup_writes *ws, char *err
 	}
 	if (c->realtimeruntime || c->realtimeperiod)
 		return fail(err, errsz, -CGROUP_ENOCTRL,
-		            "cpu realtime runtime %" PRId64 " period %" PRIu64
-		            ": cgroup v2 has no realtime CPU controller",
-		            c->realtimeruntime, c->realtimeperiod);
+			    "cpu realtime runtime %" PRId64 " period %" PRIu64
+			    ": cgroup v2 has no realtime CPU controller",
+			    c->realtimeruntime, c->realtimeperiod);
 	if (c->cpus && *c->cpus) {
 		r = plan_cpuset("cpuset cpus", "cpuset.cpus", c->cpus, true, ws, err, errsz);
 		if (r < 0)
@@ -273,23 +273,23 @@ static int plan_cpu(const Grpc__LinuxCPU *c, struct cgroup_writes *ws, char *err
 }
 
 static int check_device(const char *what, size_t i, int64_t major, int64_t minor, char *err,
-                        size_t errsz)
+			size_t errsz)
 {
 	/* dev_t majors are 12 bits, minors 20 bits. */
 	if (major < 0 || major > 4095 || minor < 0 || minor > 1048575)
 		return fail(err, errsz, -EINVAL,
-		            "%s[%zu]: device %" PRId64 ":%" PRId64 " is not a valid major:minor",
-		            what, i, major, minor);
+			    "%s[%zu]: device %" PRId64 ":%" PRId64 " is not a valid major:minor",
+			    what, i, major, minor);
 	return 0;
 }
 
 static int plan_throttle(Grpc__LinuxThrottleDevice **devs, size_t n, const char *key,
-                         const char *what, struct cgroup_writes *ws, char *err, size_t errsz)
+			 const char *what, struct cgroup_writes *ws, char *err, size_t errsz)
 {
 	char buf[96];
 	if (n > CGROUP_MAX_DEVICE_RULES)
 		return fail(err, errsz, -E2BIG, "%s: %zu devices, at most %d", what, n,
-		            CGROUP_MAX_DEVICE_RULES);
+			    CGROUP_MAX_DEVICE_RULES);
 	for (size_t i = 0; i < n; i++) {
 		const Grpc__LinuxThrottleDevice *d = devs[i];
 		int r = check_device(what, i, d->major, d->minor, err, errsz);
@@ -298,10 +298,10 @@ static int plan_throttle(Grpc__LinuxThrottleDevice **devs, size_t n, const char 
 		/* v1 removed a rule when given 0; v2 says "max" for that. */
 		if (d->rate)
 			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=%" PRIu64, d->major,
-			         d->minor, key, d->rate);
+				 d->minor, key, d->rate);
 		else
 			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=max", d->major,
-			         d->minor, key);
+				 d->minor, key);
 		ADD(ws, CG_IO, "io.max", 0, buf, "%s %" PRId64 ":%" PRId64 " rate %" PRIu64, what,
 		    d->major, d->minor, d->rate);
 	}
@@ -309,7 +309,7 @@ static int plan_throttle(Grpc__LinuxThrottleDevice **devs, size_t n, const char 
 }
 
 static int plan_blockio(const Grpc__LinuxBlockIO *b, struct cgroup_writes *ws, char *err,
-                        size_t errsz)
+			size_t errsz)
 {
 	char buf[64], alt[64];
 	int r;
@@ -317,11 +317,11 @@ static int plan_blockio(const Grpc__LinuxBlockIO *b, struct cgroup_writes *ws, c
 	if (b->weight) {
 		if (b->weight < 10 || b->weight > 1000)
 			return fail(err, errsz, -EINVAL,
-			            "blkio weight %" PRIu32 ": must be 10..1000", b->weight);
+				    "blkio weight %" PRIu32 ": must be 10..1000", b->weight);
 		snprintf(buf, sizeof(buf), "%" PRIu32, b->weight);
 		snprintf(alt, sizeof(alt), "%" PRIu32, cgroup_blkio_to_io_weight(b->weight));
 		struct cgroup_write *w = ADD(ws, CG_IO, "io.bfq.weight", CGW_BFQ_WEIGHT, buf,
-		                             "blkio weight %" PRIu32, b->weight);
+					     "blkio weight %" PRIu32, b->weight);
 		w->alt_value = strdup(alt);
 		if (!w->alt_value)
 			return -ENOMEM;
@@ -330,7 +330,7 @@ static int plan_blockio(const Grpc__LinuxBlockIO *b, struct cgroup_writes *ws, c
 		note_ignored(ws, "BlockIO.LeafWeight");
 	if (b->n_weightdevice > CGROUP_MAX_DEVICE_RULES)
 		return fail(err, errsz, -E2BIG, "blkio weight devices: %zu devices, at most %d",
-		            b->n_weightdevice, CGROUP_MAX_DEVICE_RULES);
+			    b->n_weightdevice, CGROUP_MAX_DEVICE_RULES);
 	for (size_t i = 0; i < b->n_weightdevice; i++) {
 		const Grpc__LinuxWeightDevice *d = b->weightdevice[i];
 		r = check_device("blkio weight devices", i, d->major, d->minor, err, errsz);
@@ -342,28 +342,28 @@ static int plan_blockio(const Grpc__LinuxBlockIO *b, struct cgroup_writes *ws, c
 			continue;
 		if (d->weight < 10 || d->weight > 1000)
 			return fail(err, errsz, -EINVAL,
-			            "blkio weight device %" PRId64 ":%" PRId64 " weight %" PRIu32
-			            ": must be 10..1000",
-			            d->major, d->minor, d->weight);
+				    "blkio weight device %" PRId64 ":%" PRId64 " weight %" PRIu32
+				    ": must be 10..1000",
+				    d->major, d->minor, d->weight);
 		snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRIu32, d->major, d->minor,
-		         d->weight);
+			 d->weight);
 		snprintf(alt, sizeof(alt), "%" PRId64 ":%" PRId64 " %" PRIu32, d->major, d->minor,
-		         cgroup_blkio_to_io_weight(d->weight));
+			 cgroup_blkio_to_io_weight(d->weight));
 		struct cgroup_write *w =
 		    ADD(ws, CG_IO, "io.bfq.weight", CGW_BFQ_WEIGHT, buf,
-		        "blkio weight device %" PRId64 ":%" PRId64, d->major, d->minor);
+			"blkio weight device %" PRId64 ":%" PRId64, d->major, d->minor);
 		w->alt_value = strdup(alt);
 		if (!w->alt_value)
 			return -ENOMEM;
 	}
 	if ((r = plan_throttle(b->throttlereadbpsdevice, b->n_throttlereadbpsdevice, "rbps",
-	                       "blkio throttle read bps", ws, err, errsz)) < 0 ||
+			       "blkio throttle read bps", ws, err, errsz)) < 0 ||
 	    (r = plan_throttle(b->throttlewritebpsdevice, b->n_throttlewritebpsdevice, "wbps",
-	                       "blkio throttle write bps", ws, err, errsz)) < 0 ||
+			       "blkio throttle write bps", ws, err, errsz)) < 0 ||
 	    (r = plan_throttle(b->throttlereadiopsdevice, b->n_throttlereadiopsdevice, "riops",
-	                       "blkio throttle read iops", ws, err, errsz)) < 0 ||
+			       "blkio throttle read iops", ws, err, errsz)) < 0 ||
 	    (r = plan_throttle(b->throttlewriteiopsdevice, b->n_throttlewriteiopsdevice, "wiops",
-	                       "blkio throttle write iops", ws, err, errsz)) < 0)
+			       "blkio throttle write iops", ws, err, errsz)) < 0)
 		return r;
 	return 0;
 }
@@ -382,18 +382,18 @@ static bool valid_pagesize(const char *s)
 }
 
 static int plan_hugetlb(Grpc__LinuxHugepageLimit **h, size_t n, struct cgroup_writes *ws, char *err,
-                        size_t errsz)
+			size_t errsz)
 {
 	char file[48], buf[32];
 	if (n > CGROUP_MAX_HUGEPAGE)
 		return fail(err, errsz, -E2BIG, "hugepage limits: %zu entries, at most %d", n,
-		            CGROUP_MAX_HUGEPAGE);
+			    CGROUP_MAX_HUGEPAGE);
 	for (size_t i = 0; i < n; i++) {
 		const char *ps = h[i]->pagesize ? h[i]->pagesize : "";
 		if (!valid_pagesize(ps))
 			return fail(err, errsz, -EINVAL,
-			            "hugepage limit %zu: page size '%.32s' is not like '2MB'", i,
-			            ps);
+				    "hugepage limit %zu: page size '%.32s' is not like '2MB'", i,
+				    ps);
 		snprintf(file, sizeof(file), "hugetlb.%s.max", ps);
 		snprintf(buf, sizeof(buf), "%" PRIu64, h[i]->limit);
 		ADD(ws, CG_HUGETLB, file, 0, buf, "hugepage limit %s %" PRIu64, ps, h[i]->limit);
@@ -402,7 +402,7 @@ static int plan_hugetlb(Grpc__LinuxHugepageLimit **h, size_t n, struct cgroup_wr
 }
 
 int cgroup_plan_resources(const Grpc__LinuxResources *res, struct cgroup_writes *ret, char *err,
-                          size_t errsz)
+			  size_t errsz)
 {
 	struct cgroup_writes ws = {0};
 	int r = 0;
@@ -422,7 +422,7 @@ int cgroup_plan_resources(const Grpc__LinuxResources *res, struct cgroup_writes 
 				r = -ENOMEM;
 			if (r >= 0)
 				snprintf(ws.w[ws.n - 1].what, sizeof(ws.w[0].what),
-				         "pids limit %" PRId64, res->pids->limit);
+					 "pids limit %" PRId64, res->pids->limit);
 		}
 	}
 	if (r >= 0 && res->blockio)
@@ -485,8 +485,8 @@ int cgroup_apply_writes(int dirfd, const struct cgroup_writes *ws, char *err, si
 			const struct cgroup_write *w = &ws->w[i];
 			if (!(w->flags & CGW_SKIP) && !(avail & CG_MASK(w->controller)))
 				return fail(err, errsz, -CGROUP_ENOCTRL,
-				            "%s: the cgroup controller '%s' is not available",
-				            w->what, cgroup_controller_name(w->controller));
+					    "%s: the cgroup controller '%s' is not available",
+					    w->what, cgroup_controller_name(w->controller));
 		}
 	}
 
@@ -501,7 +501,7 @@ int cgroup_apply_writes(int dirfd, const struct cgroup_writes *ws, char *err, si
 			r = cgroup_read_small(dirfd, "cpu.max", text, sizeof(text));
 			if (r < 0)
 				return fail(err, errsz, r, "%s: reading cpu.max: %s", w->what,
-				            strerror(-r));
+					    strerror(-r));
 			char *sp = strchr(text, ' ');
 			if (sp)
 				*sp = '\0';
@@ -519,11 +519,11 @@ int cgroup_apply_writes(int dirfd, const struct cgroup_writes *ws, char *err, si
 		}
 		if (r == -ENOENT && w->controller == CG_HUGETLB)
 			return fail(err, errsz, -EINVAL,
-			            "%s: the kernel has no such huge page size (%s)", w->what,
-			            w->file);
+				    "%s: the kernel has no such huge page size (%s)", w->what,
+				    w->file);
 		if (r < 0)
 			return fail(err, errsz, r, "%s: writing '%s' to %s: %s", w->what, value,
-			            file, strerror(-r));
+				    file, strerror(-r));
 	}
 	return 0;
 }

@@ -19,10 +19,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 
-#define STAT_FILE_MAX   (64 * 1024)
+#define STAT_FILE_MAX	(64 * 1024)
 #define MAX_MEMORY_KEYS 128
-#define MAX_IO_DEVICES  256
-#define MAX_HUGE_SIZES  16
+#define MAX_IO_DEVICES	256
+#define MAX_HUGE_SIZES	16
 
 static int read_at(int dirfd, const char *file, char **ret)
 {
@@ -164,7 +164,7 @@ static int memory_stat_map(const char *text, Grpc__MemoryStats *ms)
 			if (parse_u64(num, &v) >= 0) {
 				Grpc__MemoryStats__StatsEntry *en =
 				    NEW(Grpc__MemoryStats__StatsEntry,
-				        GRPC__MEMORY_STATS__STATS_ENTRY__INIT);
+					GRPC__MEMORY_STATS__STATS_ENTRY__INIT);
 				if (!en)
 					return -ENOMEM;
 				ms->stats[ms->n_stats++] = en;
@@ -238,7 +238,7 @@ static int pids_stats(int dirfd, Grpc__CgroupStats *s)
 }
 
 static int blkio_add(Grpc__BlkioStatsEntry ***arr, size_t *n, uint64_t major, uint64_t minor,
-                     const char *op, uint64_t value)
+		     const char *op, uint64_t value)
 {
 	Grpc__BlkioStatsEntry **a = realloc(*arr, (*n + 1) * sizeof(*a));
 	if (!a)
@@ -263,7 +263,7 @@ static int io_line(const char *s, size_t l, Grpc__BlkioStats *b)
 		bool bytes;
 	} keys[] = {
 	    {"rbytes", "Read", true}, {"wbytes", "Write", true}, {"dbytes", "Discard", true},
-	    {"rios", "Read", false},  {"wios", "Write", false},  {"dios", "Discard", false},
+	    {"rios", "Read", false},  {"wios", "Write", false},	 {"dios", "Discard", false},
 	};
 	char line[512];
 	unsigned long long major, minor;
@@ -287,11 +287,11 @@ static int io_line(const char *s, size_t l, Grpc__BlkioStats *b)
 			if (strcmp(tok, keys[k].key))
 				continue;
 			int r = keys[k].bytes ? blkio_add(&b->io_service_bytes_recursive,
-			                                  &b->n_io_service_bytes_recursive, major,
-			                                  minor, keys[k].op, v)
-			                      : blkio_add(&b->io_serviced_recursive,
-			                                  &b->n_io_serviced_recursive, major, minor,
-			                                  keys[k].op, v);
+							  &b->n_io_service_bytes_recursive, major,
+							  minor, keys[k].op, v)
+					      : blkio_add(&b->io_serviced_recursive,
+							  &b->n_io_serviced_recursive, major, minor,
+							  keys[k].op, v);
 			if (r < 0)
 				return r;
 		}
@@ -359,7 +359,7 @@ static int hugetlb_stats(int dirfd, Grpc__CgroupStats *s)
 		s->hugetlb_stats = a;
 		Grpc__CgroupStats__HugetlbStatsEntry *e =
 		    NEW(Grpc__CgroupStats__HugetlbStatsEntry,
-		        GRPC__CGROUP_STATS__HUGETLB_STATS_ENTRY__INIT);
+			GRPC__CGROUP_STATS__HUGETLB_STATS_ENTRY__INIT);
 		if (!e) {
 			r = -ENOMEM;
 			break;

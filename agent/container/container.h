@@ -56,19 +56,19 @@ int ct_ns_clone_flag(enum ct_ns ns);
 
 struct ct_mount {
 	const char *source;
-	const char *dest;   /* absolute, resolved inside the rootfs by the child */
-	const char *fstype; /* NULL for a bind mount */
-	const char *data;   /* fs-specific options, NULL when none */
-	unsigned long flags;       /* MS_* for mount(2), without propagation bits */
+	const char *dest;	   /* absolute, resolved inside the rootfs by the child */
+	const char *fstype;	   /* NULL for a bind mount */
+	const char *data;	   /* fs-specific options, NULL when none */
+	unsigned long flags;	   /* MS_* for mount(2), without propagation bits */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (|MS_REC) */
-	uint64_t attr_set;         /* bind mounts: MOUNT_ATTR_* applied with mount_setattr */
+	uint64_t attr_set;	   /* bind mounts: MOUNT_ATTR_* applied with mount_setattr */
 	bool bind, recursive;
 	bool dest_is_file; /* bind of a non-directory: the target is created as a file */
 };
 
 struct ct_device {
 	const char *path; /* absolute, under /dev */
-	mode_t mode;      /* S_IFCHR/S_IFBLK/S_IFIFO | permissions */
+	mode_t mode;	  /* S_IFCHR/S_IFBLK/S_IFIFO | permissions */
 	dev_t dev;
 	uid_t uid;
 	gid_t gid;
@@ -85,14 +85,14 @@ enum ct_step {
 	CT_STEP_SETNS,
 	CT_STEP_ROOT_PROPAGATION,
 	CT_STEP_ROOT_BIND,
-	CT_STEP_MOUNT,      /* arg = mount index */
+	CT_STEP_MOUNT,	    /* arg = mount index */
 	CT_STEP_MOUNT_DEST, /* arg = mount index */
 	CT_STEP_DEV,
-	CT_STEP_DEVICE,     /* arg = device index */
+	CT_STEP_DEVICE, /* arg = device index */
 	CT_STEP_PIVOT,
 	CT_STEP_ROOT_READONLY,
 	CT_STEP_HOSTNAME,
-	CT_STEP_RLIMIT,     /* arg = rlimit index */
+	CT_STEP_RLIMIT, /* arg = rlimit index */
 	CT_STEP_OOM_SCORE,
 	CT_STEP_CWD,
 	CT_STEP_SETSID,
@@ -116,23 +116,23 @@ struct ct_plan {
 	struct ct_arena arena;
 
 	/* -- namespaces -- */
-	int clone_flags;          /* CLONE_NEW* created by clone3 */
-	int join_fd[CT_NS_COUNT]; /* -1 or an fd to setns into (CT_NS_PID: pid_for_children,
-				     set by the parent around clone) */
+	int clone_flags;	       /* CLONE_NEW* created by clone3 */
+	int join_fd[CT_NS_COUNT];      /* -1 or an fd to setns into (CT_NS_PID: pid_for_children,
+					  set by the parent around clone) */
 	const char *uid_map, *gid_map; /* written by the parent for a new user ns */
 	bool userns;
 
 	/* -- rootfs (container init only) -- */
 	bool setup_rootfs;
-	const char *rootfs;              /* the bundle rootfs, an absolute agent path */
-	unsigned long root_propagation;  /* for "/" before the mounts; default MS_SLAVE|MS_REC */
+	const char *rootfs;		/* the bundle rootfs, an absolute agent path */
+	unsigned long root_propagation; /* for "/" before the mounts; default MS_SLAVE|MS_REC */
 	bool root_readonly;
-	bool no_pivot;   /* "/" is the initramfs: MS_MOVE + chroot instead of pivot_root */
+	bool no_pivot; /* "/" is the initramfs: MS_MOVE + chroot instead of pivot_root */
 	struct ct_mount *mounts;
 	size_t n_mounts;
-	bool default_dev;  /* populate /dev (nodes, symlinks, pts, shm) */
+	bool default_dev;	   /* populate /dev (nodes, symlinks, pts, shm) */
 	bool mount_pts, mount_shm; /* the spec mounts neither: mount them ourselves */
-	bool dev_bind;     /* bind the agent's nodes instead of mknod (user namespaces) */
+	bool dev_bind;		   /* bind the agent's nodes instead of mknod (user namespaces) */
 	struct ct_device *devices;
 	size_t n_devices;
 	const char *hostname; /* set when the container has a UTS namespace of its own */
@@ -183,7 +183,7 @@ void ct_plan_close_child_fds(struct ct_plan *p);
 
 /* Which namespaces the container gets, and from where. */
 struct ct_ns_config {
-	int pidns_fd;     /* join this pid ns (sandbox_pidns), -1 = a new one */
+	int pidns_fd;	    /* join this pid ns (sandbox_pidns), -1 = a new one */
 	int ipc_fd, uts_fd; /* the sandbox's persistent namespaces, -1 = new ones */
 	bool no_pivot;
 };
@@ -262,8 +262,7 @@ struct ct_child {
 int ct_spawn(struct ct_plan *p, bool wait_start, struct ct_child *ret);
 
 /* Text of a failed setup step, naming the value: "mount 'proc' on '/proc'". */
-void ct_status_describe(const struct ct_plan *p, const struct ct_status *st, char *buf,
-			size_t sz);
+void ct_status_describe(const struct ct_plan *p, const struct ct_status *st, char *buf, size_t sz);
 
 /* The child: executes the plan, never returns. */
 _noreturn_ void ct_child_main(struct ct_plan *p);

@@ -168,10 +168,11 @@ static void do_mount(int root_fd, size_t idx)
 		if (fd < 0)
 			child_fail(CT_STEP_MOUNT, (int)idx, errno);
 		struct mount_attr attr = {
-			.attr_set = m->bind ? m->attr_set : 0,
-			.propagation = m->propagation & ~(unsigned long)MS_REC,
+		    .attr_set = m->bind ? m->attr_set : 0,
+		    .propagation = m->propagation & ~(unsigned long)MS_REC,
 		};
-		unsigned flags = AT_EMPTY_PATH | ((m->recursive || (m->propagation & MS_REC)) ? AT_RECURSIVE : 0);
+		unsigned flags = AT_EMPTY_PATH |
+				 ((m->recursive || (m->propagation & MS_REC)) ? AT_RECURSIVE : 0);
 		CHECK(syscall(SYS_mount_setattr, fd, "", flags, &attr, sizeof(attr)), CT_STEP_MOUNT,
 		      (int)idx);
 		close(fd);
@@ -226,9 +227,9 @@ static void populate_dev(int root_fd)
 	if (dev < 0)
 		child_fail(CT_STEP_DEV, -1, errno);
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
-		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-		{"pts/ptmx", "ptmx"},
+	    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
+	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	    {"pts/ptmx", "ptmx"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		if (i == 4)
@@ -402,7 +403,8 @@ _noreturn_ void ct_child_main(struct ct_plan *p)
 	for (int ns = 0; ns < CT_NS_COUNT; ns++) {
 		if (ns == CT_NS_PID || plan->join_fd[ns] < 0)
 			continue;
-		CHECK(setns(plan->join_fd[ns], ct_ns_clone_flag((enum ct_ns)ns)), CT_STEP_SETNS, ns);
+		CHECK(setns(plan->join_fd[ns], ct_ns_clone_flag((enum ct_ns)ns)), CT_STEP_SETNS,
+		      ns);
 	}
 	/* CGROUP: cloned into the container's cgroup, the child creates its cgroup namespace
 	 * now, rooted at that cgroup (see ct_spawn). */
@@ -410,7 +412,8 @@ _noreturn_ void ct_child_main(struct ct_plan *p)
 		CHECK(unshare(CLONE_NEWCGROUP), CT_STEP_SETNS, CT_NS_CGROUP);
 
 	for (size_t i = 0; i < plan->n_rlimits; i++)
-		CHECK(setrlimit((__rlimit_resource_t)plan->rlimits[i].resource, &plan->rlimits[i].lim),
+		CHECK(setrlimit((__rlimit_resource_t)plan->rlimits[i].resource,
+				&plan->rlimits[i].lim),
 		      CT_STEP_RLIMIT, (int)i);
 
 	if (plan->hostname)

@@ -71,10 +71,10 @@ static const struct {
 	const char *name;
 	int flag;
 } ns_table[CT_NS_COUNT] = {
-	[CT_NS_USER] = {"user", CLONE_NEWUSER},     [CT_NS_IPC] = {"ipc", CLONE_NEWIPC},
-	[CT_NS_UTS] = {"uts", CLONE_NEWUTS},        [CT_NS_NET] = {"net", CLONE_NEWNET},
-	[CT_NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP}, [CT_NS_PID] = {"pid", CLONE_NEWPID},
-	[CT_NS_MNT] = {"mnt", CLONE_NEWNS},
+    [CT_NS_USER] = {"user", CLONE_NEWUSER},	  [CT_NS_IPC] = {"ipc", CLONE_NEWIPC},
+    [CT_NS_UTS] = {"uts", CLONE_NEWUTS},	  [CT_NS_NET] = {"net", CLONE_NEWNET},
+    [CT_NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP}, [CT_NS_PID] = {"pid", CLONE_NEWPID},
+    [CT_NS_MNT] = {"mnt", CLONE_NEWNS},
 };
 
 const char *ct_ns_name(enum ct_ns ns)
@@ -126,27 +126,48 @@ void ct_plan_done(struct ct_plan *p)
 static const char *step_name(enum ct_step s)
 {
 	switch (s) {
-	case CT_STEP_SYNC: return "synchronisation with the agent";
-	case CT_STEP_SETNS: return "joining a namespace";
-	case CT_STEP_ROOT_PROPAGATION: return "setting the propagation of /";
-	case CT_STEP_ROOT_BIND: return "bind-mounting the rootfs";
-	case CT_STEP_MOUNT: return "mount";
-	case CT_STEP_MOUNT_DEST: return "creating mount point";
-	case CT_STEP_DEV: return "populating /dev";
-	case CT_STEP_DEVICE: return "creating device";
-	case CT_STEP_PIVOT: return "switching to the rootfs";
-	case CT_STEP_ROOT_READONLY: return "making the rootfs read-only";
-	case CT_STEP_HOSTNAME: return "setting the hostname";
-	case CT_STEP_RLIMIT: return "setrlimit";
-	case CT_STEP_OOM_SCORE: return "writing oom_score_adj";
-	case CT_STEP_CWD: return "cwd";
-	case CT_STEP_SETSID: return "setsid";
-	case CT_STEP_TTY: return "making the tty the controlling terminal";
-	case CT_STEP_STDIO: return "setting up stdio";
-	case CT_STEP_USER: return "switching user";
-	case CT_STEP_NO_NEW_PRIVS: return "no_new_privs";
-	case CT_STEP_EXEC: return "exec";
-	case CT_STEP_SECURITY: return "security setup";
+	case CT_STEP_SYNC:
+		return "synchronisation with the agent";
+	case CT_STEP_SETNS:
+		return "joining a namespace";
+	case CT_STEP_ROOT_PROPAGATION:
+		return "setting the propagation of /";
+	case CT_STEP_ROOT_BIND:
+		return "bind-mounting the rootfs";
+	case CT_STEP_MOUNT:
+		return "mount";
+	case CT_STEP_MOUNT_DEST:
+		return "creating mount point";
+	case CT_STEP_DEV:
+		return "populating /dev";
+	case CT_STEP_DEVICE:
+		return "creating device";
+	case CT_STEP_PIVOT:
+		return "switching to the rootfs";
+	case CT_STEP_ROOT_READONLY:
+		return "making the rootfs read-only";
+	case CT_STEP_HOSTNAME:
+		return "setting the hostname";
+	case CT_STEP_RLIMIT:
+		return "setrlimit";
+	case CT_STEP_OOM_SCORE:
+		return "writing oom_score_adj";
+	case CT_STEP_CWD:
+		return "cwd";
+	case CT_STEP_SETSID:
+		return "setsid";
+	case CT_STEP_TTY:
+		return "making the tty the controlling terminal";
+	case CT_STEP_STDIO:
+		return "setting up stdio";
+	case CT_STEP_USER:
+		return "switching user";
+	case CT_STEP_NO_NEW_PRIVS:
+		return "no_new_privs";
+	case CT_STEP_EXEC:
+		return "exec";
+	case CT_STEP_SECURITY:
+		return "security setup";
 	}
 	return "setup";
 }

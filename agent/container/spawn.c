@@ -72,9 +72,9 @@ int ct_spawn(struct ct_plan *p, bool wait_start, struct ct_child *ret)
 	}
 
 	struct clone_args args = {
-		.flags = (uint64_t)p->clone_flags | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = (uint64_t)p->clone_flags | CLONE_PIDFD,
+	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	/* CGROUP: clone straight into the container's cgroup. clone creates a new cgroup
 	 * namespace (copy_namespaces) before it moves the child (cgroup_can_fork), so with both

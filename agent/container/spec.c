@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#define MAX_MOUNTS   512
-#define MAX_DEVICES  256
-#define MAX_GROUPS   64
-#define MAX_ARGS     4096
-#define PASSWD_MAX   (4u << 20)
+#define MAX_MOUNTS  512
+#define MAX_DEVICES 256
+#define MAX_GROUPS  64
+#define MAX_ARGS    4096
+#define PASSWD_MAX  (4u << 20)
 
 _printf_(3, 4) static int fail(char *err, size_t errsz, const char *fmt, ...)
 {
@@ -47,10 +47,10 @@ static const struct {
 	const char *name;
 	unsigned long flags;
 } propagation_words[] = {
-	{"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-	{"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
-	{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-	{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static int propagation_from_word(const char *w, unsigned long *ret)
@@ -139,14 +139,14 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-	{"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_STACK", RLIMIT_STACK},
-	{"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_AS", RLIMIT_AS},
-	{"RLIMIT_LOCKS", RLIMIT_LOCKS},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_CPU", RLIMIT_CPU},		  {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_DATA", RLIMIT_DATA},	  {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_CORE", RLIMIT_CORE},	  {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},	  {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},	  {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},	  {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},	  {"RLIMIT_RTTIME", RLIMIT_RTTIME},
 };
 
 static int rlimit_from_name(const char *name)
@@ -192,7 +192,8 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 	size_t ne = 0;
 	for (size_t i = 0; i < proc->n_env; i++)
 		if (proc->env[i] && strchr(proc->env[i], '=') && proc->env[i][0] != '=')
-			if (!(p->envp[ne++] = ct_arena_strdup(a, proc->env[i]))) /* Kata drops entries without '=' */
+			if (!(p->envp[ne++] = ct_arena_strdup(
+				  a, proc->env[i]))) /* Kata drops entries without '=' */
 				return -ENOMEM;
 
 	/* The user: numeric ids, or Username from the container's own passwd/group. */
@@ -211,8 +212,8 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 		if (colon)
 			*colon++ = '\0';
 		if (!passwd || ct_passwd_lookup(passwd, name, 0, &pw) < 0)
-			return fail(err, errsz, "user '%s' not found in the container's /etc/passwd",
-				    name);
+			return fail(err, errsz,
+				    "user '%s' not found in the container's /etc/passwd", name);
 		have_pw = true;
 		p->uid = pw.uid;
 		p->gid = pw.gid;
@@ -220,7 +221,8 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 			gid_t g;
 			if (!group || ct_group_lookup(group, colon, &g) < 0)
 				return fail(err, errsz,
-					    "group '%s' not found in the container's /etc/group", colon);
+					    "group '%s' not found in the container's /etc/group",
+					    colon);
 			p->gid = g;
 		}
 	} else if (passwd && ct_passwd_lookup(passwd, NULL, p->uid, &pw) == 0) {
@@ -277,8 +279,7 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 	r = ct_find_executable(a, root_fd, proc->args[0], env_get(p->envp, ne, "PATH"), &p->exe);
 	if (r == -ENOENT)
 		return snprintf(err, errsz, "executable '%s' not found in the container (PATH %s)",
-				proc->args[0],
-				env_get(p->envp, ne, "PATH") ?: "default"),
+				proc->args[0], env_get(p->envp, ne, "PATH") ?: "default"),
 		       -ENOENT;
 	if (r < 0) {
 		snprintf(err, errsz, "executable '%s': %s", proc->args[0], strerror(-r));
@@ -298,8 +299,8 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 		if (rl->soft > rl->hard)
 			return fail(err, errsz, "rlimit %s: soft %llu above hard %llu", rl->type,
 				    (unsigned long long)rl->soft, (unsigned long long)rl->hard);
-		p->rlimits[p->n_rlimits++] = (struct ct_rlimit){
-			res, {.rlim_cur = rl->soft, .rlim_max = rl->hard}};
+		p->rlimits[p->n_rlimits++] =
+		    (struct ct_rlimit){res, {.rlim_cur = rl->soft, .rlim_max = rl->hard}};
 	}
 
 	p->tty = proc->terminal;
@@ -320,8 +321,8 @@ static const struct {
 	const char *name;
 	enum ct_ns ns;
 } ns_types[] = {
-	{"pid", CT_NS_PID},   {"network", CT_NS_NET}, {"mount", CT_NS_MNT}, {"ipc", CT_NS_IPC},
-	{"uts", CT_NS_UTS},   {"user", CT_NS_USER},   {"cgroup", CT_NS_CGROUP},
+    {"pid", CT_NS_PID}, {"network", CT_NS_NET}, {"mount", CT_NS_MNT},	  {"ipc", CT_NS_IPC},
+    {"uts", CT_NS_UTS}, {"user", CT_NS_USER},	{"cgroup", CT_NS_CGROUP},
 };
 
 static char *id_map_text(struct ct_arena *a, Grpc__LinuxIDMapping **m, size_t n)
@@ -338,9 +339,9 @@ static char *id_map_text(struct ct_arena *a, Grpc__LinuxIDMapping **m, size_t n)
 }
 
 static const struct ct_device default_devices[] = {
-	{"/dev/null", S_IFCHR | 0666, 0, 0, 0},    {"/dev/zero", S_IFCHR | 0666, 0, 0, 0},
-	{"/dev/full", S_IFCHR | 0666, 0, 0, 0},    {"/dev/tty", S_IFCHR | 0666, 0, 0, 0},
-	{"/dev/random", S_IFCHR | 0666, 0, 0, 0},  {"/dev/urandom", S_IFCHR | 0666, 0, 0, 0},
+    {"/dev/null", S_IFCHR | 0666, 0, 0, 0},   {"/dev/zero", S_IFCHR | 0666, 0, 0, 0},
+    {"/dev/full", S_IFCHR | 0666, 0, 0, 0},   {"/dev/tty", S_IFCHR | 0666, 0, 0, 0},
+    {"/dev/random", S_IFCHR | 0666, 0, 0, 0}, {"/dev/urandom", S_IFCHR | 0666, 0, 0, 0},
 };
 static const unsigned default_devnums[][2] = {{1, 3}, {1, 5}, {1, 7}, {5, 0}, {1, 8}, {1, 9}};
 
@@ -349,13 +350,14 @@ static int plan_devices(struct ct_plan *p, const Grpc__Linux *lx, char *err, siz
 	size_t extra = lx ? lx->n_devices : 0;
 	if (extra > MAX_DEVICES)
 		return fail(err, errsz, "%zu devices (limit %d)", extra, MAX_DEVICES);
-	p->devices = ct_arena_alloc(&p->arena, (ARRAY_SIZE(default_devices) + extra) *
-						       sizeof(*p->devices));
+	p->devices =
+	    ct_arena_alloc(&p->arena, (ARRAY_SIZE(default_devices) + extra) * sizeof(*p->devices));
 	if (!p->devices)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
 		p->devices[p->n_devices] = default_devices[i];
-		p->devices[p->n_devices++].dev = makedev(default_devnums[i][0], default_devnums[i][1]);
+		p->devices[p->n_devices++].dev =
+		    makedev(default_devnums[i][0], default_devnums[i][1]);
 	}
 	for (size_t i = 0; i < extra; i++) {
 		const Grpc__LinuxDevice *d = lx->devices[i];
@@ -411,9 +413,11 @@ static int plan_mounts(struct ct_plan *p, const Grpc__Spec *spec, char *err, siz
 	if (!have_dev) {
 		/* The runtime's default spec mounts a tmpfs on /dev; without one the container
 		 * still gets a private /dev, never the agent's. */
-		p->mounts[p->n_mounts++] = (struct ct_mount){
-			.source = "tmpfs", .dest = "/dev", .fstype = "tmpfs",
-			.data = "mode=755,size=65536k", .flags = MS_NOSUID | MS_STRICTATIME};
+		p->mounts[p->n_mounts++] = (struct ct_mount){.source = "tmpfs",
+							     .dest = "/dev",
+							     .fstype = "tmpfs",
+							     .data = "mode=755,size=65536k",
+							     .flags = MS_NOSUID | MS_STRICTATIME};
 	}
 	for (size_t i = 0; i < n; i++) {
 		const Grpc__Mount *sm = spec->mounts[i];
@@ -433,7 +437,8 @@ static int plan_mounts(struct ct_plan *p, const Grpc__Spec *spec, char *err, siz
 		if (streq(type, "bind"))
 			m->bind = true;
 		if (!m->bind && !*type)
-			return fail(err, errsz, "mount '%s' has no type and is not a bind mount", dest);
+			return fail(err, errsz, "mount '%s' has no type and is not a bind mount",
+				    dest);
 		m->dest = ct_arena_strdup(a, dest);
 		m->source = ct_arena_strdup(a, sm->source && *sm->source ? sm->source : type);
 		if (!m->dest || !m->source)
@@ -441,8 +446,9 @@ static int plan_mounts(struct ct_plan *p, const Grpc__Spec *spec, char *err, siz
 		if (m->bind) {
 			struct stat st;
 			if (m->source[0] != '/')
-				return fail(err, errsz, "bind mount '%s': source '%s' is not absolute",
-					    dest, m->source);
+				return fail(err, errsz,
+					    "bind mount '%s': source '%s' is not absolute", dest,
+					    m->source);
 			if (stat(m->source, &st) < 0) {
 				int e = errno;
 				snprintf(err, errsz, "bind mount '%s': source '%s': %s", dest,
@@ -515,7 +521,8 @@ int ct_plan_from_spec(struct ct_plan *p, const Grpc__Spec *spec, const char *roo
 		return fail(err, errsz, "joining user namespace '%s' is not supported", user_path);
 	if (want_user) {
 		if (!lx->n_uidmappings || !lx->n_gidmappings)
-			return fail(err, errsz, "a user namespace needs UIDMappings and GIDMappings");
+			return fail(err, errsz,
+				    "a user namespace needs UIDMappings and GIDMappings");
 		p->userns = true;
 		p->dev_bind = true;
 		p->clone_flags |= CLONE_NEWUSER;
@@ -527,7 +534,8 @@ int ct_plan_from_spec(struct ct_plan *p, const Grpc__Spec *spec, const char *roo
 		return fail(err, errsz, "UIDMappings/GIDMappings given without a user namespace");
 	}
 	if (want_net && net_path)
-		return fail(err, errsz, "network namespace paths are not supported ('%s')", net_path);
+		return fail(err, errsz, "network namespace paths are not supported ('%s')",
+			    net_path);
 	if (want_net)
 		p->clone_flags |= CLONE_NEWNET;
 	if (nsc->pidns_fd >= 0)

@@ -39,12 +39,12 @@ unsigned security_cap_last(void)
 }
 
 static int caps_set_from_names(const char *set, char **names, size_t n, unsigned cap_last,
-                               uint64_t *mask, char *err, size_t errsz)
+			       uint64_t *mask, char *err, size_t errsz)
 {
 	*mask = 0;
 	if (n > CAP_NAMES_MAX) {
 		snprintf(err, errsz, "Capabilities.%s has %zu entries (limit %d)", set, n,
-		         CAP_NAMES_MAX);
+			 CAP_NAMES_MAX);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -52,13 +52,13 @@ static int caps_set_from_names(const char *set, char **names, size_t n, unsigned
 		int cap = security_cap_from_name(name);
 		if (cap < 0) {
 			snprintf(err, errsz, "Capabilities.%s: unknown capability '%.64s'", set,
-			         name);
+				 name);
 			return -EINVAL;
 		}
 		if ((unsigned)cap > cap_last) {
 			/* libcap knows it, this kernel does not: runc and Kata skip it. */
 			log_warn("Capabilities.%s: %s is not supported by this kernel, skipped",
-			         set, name);
+				 set, name);
 			continue;
 		}
 		*mask |= UINT64_C(1) << cap;
@@ -67,22 +67,22 @@ static int caps_set_from_names(const char *set, char **names, size_t n, unsigned
 }
 
 int security_caps_from_spec(const Grpc__LinuxCapabilities *c, unsigned cap_last,
-                            struct security_caps *ret, char *err, size_t errsz)
+			    struct security_caps *ret, char *err, size_t errsz)
 {
 	int r;
 	*ret = (struct security_caps){0};
 	if (!c)
 		return 0;
 	if ((r = caps_set_from_names("Bounding", c->bounding, c->n_bounding, cap_last,
-	                             &ret->bounding, err, errsz)) < 0 ||
+				     &ret->bounding, err, errsz)) < 0 ||
 	    (r = caps_set_from_names("Effective", c->effective, c->n_effective, cap_last,
-	                             &ret->effective, err, errsz)) < 0 ||
+				     &ret->effective, err, errsz)) < 0 ||
 	    (r = caps_set_from_names("Inheritable", c->inheritable, c->n_inheritable, cap_last,
-	                             &ret->inheritable, err, errsz)) < 0 ||
+				     &ret->inheritable, err, errsz)) < 0 ||
 	    (r = caps_set_from_names("Permitted", c->permitted, c->n_permitted, cap_last,
-	                             &ret->permitted, err, errsz)) < 0 ||
+				     &ret->permitted, err, errsz)) < 0 ||
 	    (r = caps_set_from_names("Ambient", c->ambient, c->n_ambient, cap_last, &ret->ambient,
-	                             err, errsz)) < 0)
+				     err, errsz)) < 0)
 		return r;
 	return 0;
 }

@@ -37,7 +37,7 @@ static void fd_path(char buf[32], int fd)
 static int move_onto(int mnt_fd, int target_fd)
 {
 	if (syscall(SYS_move_mount, mnt_fd, "", target_fd, "",
-	            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
 }
@@ -47,8 +47,8 @@ static int move_onto(int mnt_fd, int target_fd)
 static int bind_fd(int source_fd, int target_fd, bool recursive)
 {
 	int tree = (int)syscall(SYS_open_tree, source_fd, "",
-	                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-	                            (recursive ? AT_RECURSIVE : 0));
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				    (recursive ? AT_RECURSIVE : 0));
 	if (tree >= 0) {
 		int r = move_onto(tree, target_fd);
 		close(tree);
@@ -76,8 +76,8 @@ static int mask_dir(int target_fd)
 			r = -errno;
 		if (r == 0) {
 			mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
-			                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-			                       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+					   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 			if (mnt < 0)
 				r = -errno;
 		}
@@ -93,7 +93,7 @@ static int mask_dir(int target_fd)
 	char dst[32];
 	fd_path(dst, target_fd);
 	if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	          "mode=0555") < 0)
+		  "mode=0555") < 0)
 		return -errno;
 	return 0;
 }
@@ -102,12 +102,12 @@ static int mask_dir(int target_fd)
 static int make_readonly(int target_fd)
 {
 	int tree = (int)syscall(SYS_open_tree, target_fd, "",
-	                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree >= 0) {
 		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 		int r = 0;
 		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-		            sizeof(attr)) < 0)
+			    sizeof(attr)) < 0)
 			r = -errno;
 		if (r == 0)
 			r = move_onto(tree, target_fd);
@@ -263,7 +263,7 @@ void security_describe(const struct security_plan *p, int where, int err, char *
 	case SECURITY_STEP_SYSCTL:
 		if (i < p->n_sysctls) {
 			snprintf(buf, sz, "sysctl '%s' = '%.64s': %s", p->sysctl_paths[i] + 10,
-			         p->sysctl_values[i], e);
+				 p->sysctl_values[i], e);
 			return;
 		}
 		break;
@@ -290,7 +290,7 @@ void security_describe(const struct security_plan *p, int where, int err, char *
 		return;
 	case SECURITY_STEP_SECCOMP:
 		snprintf(buf, sz, "loading the seccomp filter (%u instructions): %s",
-		         (unsigned)p->bpf_len, e);
+			 (unsigned)p->bpf_len, e);
 		return;
 	case SECURITY_STEP_FDS:
 		snprintf(buf, sz, "marking inherited fds close-on-exec: %s", e);

@@ -146,8 +146,8 @@ static int walk_in_root(int root_fd, const char *path, int flags, enum walk_crea
 			 * target is created inside the root like runc's MkdirAll does. */
 			if (last && create == WALK_MKFILE) {
 				int f = openat(cur, name,
-				               O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-				               0644);
+					       O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+					       0644);
 				if (f >= 0)
 					close(f);
 				r = f < 0 ? -errno : 0;
@@ -343,7 +343,7 @@ const char *security_printable(const char *s, char buf[static 80])
 /* lxcfs emulates these; top and free read them (runc's and Kata's list). */
 static const char *const proc_allowed[] = {
     "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
-    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/net/dev",
+    "/proc/swaps",   "/proc/uptime",	"/proc/loadavg", "/proc/net/dev",
 };
 
 static bool proc_dest_allowed(const char *clean)
@@ -355,13 +355,13 @@ static bool proc_dest_allowed(const char *clean)
 }
 
 int security_check_mount(const char *dest, const char *type, const char *source, bool bind,
-                         char *err, size_t errsz)
+			 char *err, size_t errsz)
 {
 	char clean[WALK_PATH_MAX], b1[80], b2[80];
 	int r = security_path_clean(dest, clean, sizeof(clean));
 	if (r < 0) {
 		snprintf(err, errsz, "mount destination '%s' must be an absolute path without '..'",
-		         security_printable(dest, b1));
+			 security_printable(dest, b1));
 		return -EINVAL;
 	}
 	if (streq(clean, "/proc")) {
@@ -371,14 +371,14 @@ int security_check_mount(const char *dest, const char *type, const char *source,
 			if (type && streq(type, "proc"))
 				return 0;
 			snprintf(err, errsz, "mount on '/proc' must be of type proc, not '%s'",
-			         security_printable(type, b1));
+				 security_printable(type, b1));
 			return -EINVAL;
 		}
 		struct statfs sfs;
 		if (source && statfs(source, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
 			return 0;
 		snprintf(err, errsz, "bind mount of '%s' on '/proc': the source is not a procfs",
-		         security_printable(source, b1));
+			 security_printable(source, b1));
 		return -EINVAL;
 	}
 	if (startswith(clean, "/proc/") && !proc_dest_allowed(clean)) {

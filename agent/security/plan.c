@@ -3,8 +3,8 @@
 #define LOG_SUBSYSTEM "security"
 #include "internal.h"
 
-#define MAX_PATHS        256 /* MaskedPaths, ReadonlyPaths each; Docker's lists have ~15 */
-#define MAX_SYSCTLS      256
+#define MAX_PATHS	 256 /* MaskedPaths, ReadonlyPaths each; Docker's lists have ~15 */
+#define MAX_SYSCTLS	 256
 #define SYSCTL_VALUE_MAX 4096
 
 struct security_profile {
@@ -92,13 +92,13 @@ int security_sysctl_check(const char *key, const struct security_ns *ns, char *e
 		return -EINVAL;
 	} else {
 		snprintf(err, errsz,
-		         "sysctl '%s' is not namespaced: it would change the whole guest",
-		         security_printable(key, b));
+			 "sysctl '%s' is not namespaced: it would change the whole guest",
+			 security_printable(key, b));
 		return -EINVAL;
 	}
 	if (!ok) {
 		snprintf(err, errsz, "sysctl '%s' needs %s namespace, which the container lacks",
-		         security_printable(key, b), need);
+			 security_printable(key, b), need);
 		return -EINVAL;
 	}
 	return 0;
@@ -141,12 +141,12 @@ static int sysctl_key_parse(const char *key, char *path, size_t psz, char *dotte
 }
 
 static int plan_sysctls(struct security_plan *p, const Grpc__Linux *lx,
-                        const struct security_ns *ns, char *err, size_t errsz)
+			const struct security_ns *ns, char *err, size_t errsz)
 {
 	char b[80], path[512], dotted[512];
 	if (lx->n_sysctl > MAX_SYSCTLS) {
 		snprintf(err, errsz, "Linux.Sysctl has %zu entries (limit %d)", lx->n_sysctl,
-		         MAX_SYSCTLS);
+			 MAX_SYSCTLS);
 		return -EINVAL;
 	}
 	p->sysctl_paths = security_plan_alloc(p, (lx->n_sysctl + 1) * sizeof(char *));
@@ -158,7 +158,7 @@ static int plan_sysctls(struct security_plan *p, const Grpc__Linux *lx,
 		const char *value = lx->sysctl[i]->value ? lx->sysctl[i]->value : "";
 		if (sysctl_key_parse(key, path, sizeof(path), dotted, sizeof(dotted)) < 0) {
 			snprintf(err, errsz, "sysctl key '%s' is not a valid name",
-			         security_printable(key, b));
+				 security_printable(key, b));
 			return -EINVAL;
 		}
 		int r = security_sysctl_check(dotted, ns, err, errsz);
@@ -166,7 +166,7 @@ static int plan_sysctls(struct security_plan *p, const Grpc__Linux *lx,
 			return r;
 		if (strlen(value) > SYSCTL_VALUE_MAX) {
 			snprintf(err, errsz, "sysctl '%s': value longer than %d bytes",
-			         security_printable(key, b), SYSCTL_VALUE_MAX);
+				 security_printable(key, b), SYSCTL_VALUE_MAX);
 			return -EINVAL;
 		}
 		const char *pc = security_plan_strdup(p, path);
@@ -182,7 +182,7 @@ static int plan_sysctls(struct security_plan *p, const Grpc__Linux *lx,
 /* ---- masked and read-only paths ---- */
 
 static int plan_paths(struct security_plan *p, const char *what, char **in, size_t n,
-                      const char ***out, size_t *n_out, char *err, size_t errsz)
+		      const char ***out, size_t *n_out, char *err, size_t errsz)
 {
 	char clean[4096], b[80];
 	if (n > MAX_PATHS) {
@@ -196,8 +196,8 @@ static int plan_paths(struct security_plan *p, const char *what, char **in, size
 		const char *path = in[i] ? in[i] : "";
 		if (security_path_clean(path, clean, sizeof(clean)) < 0 || streq(clean, "/")) {
 			snprintf(err, errsz,
-			         "Linux.%s[%zu] '%s' must be an absolute path without '..'", what,
-			         i, security_printable(path, b));
+				 "Linux.%s[%zu] '%s' must be an absolute path without '..'", what,
+				 i, security_printable(path, b));
 			return -EINVAL;
 		}
 		const char *c = security_plan_strdup(p, clean);
@@ -228,10 +228,10 @@ static void warn_ignored(const Grpc__Process *proc)
 		return;
 	if (proc->apparmorprofile && *proc->apparmorprofile)
 		log_warn("Process.ApparmorProfile '%s' ignored: the guest has no AppArmor",
-		         security_printable(proc->apparmorprofile, b));
+			 security_printable(proc->apparmorprofile, b));
 	if (proc->selinuxlabel && *proc->selinuxlabel)
 		log_warn("Process.SelinuxLabel '%s' ignored: the guest has no SELinux",
-		         security_printable(proc->selinuxlabel, b));
+			 security_printable(proc->selinuxlabel, b));
 }
 
 static int plan_caps(struct security_plan *p, const Grpc__Process *proc, char *err, size_t errsz)
@@ -246,7 +246,7 @@ static int plan_caps(struct security_plan *p, const Grpc__Process *proc, char *e
 }
 
 int security_plan_from_spec(struct security_plan *p, const Grpc__Spec *spec,
-                            const struct security_ns *ns, char *err, size_t errsz)
+			    const struct security_ns *ns, char *err, size_t errsz)
 {
 	const Grpc__Linux *lx = spec->linux_;
 	int r;
@@ -270,7 +270,7 @@ int security_plan_from_spec(struct security_plan *p, const Grpc__Spec *spec,
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const Grpc__Mount *m = spec->mounts[i];
 		r = security_check_mount(m->destination ? m->destination : "", m->type, m->source,
-		                         mount_is_bind(m), err, errsz);
+					 mount_is_bind(m), err, errsz);
 		if (r < 0)
 			return r;
 	}
@@ -285,18 +285,18 @@ int security_plan_from_spec(struct security_plan *p, const Grpc__Spec *spec,
 	p->seccomp_flags = p->profile->bpf.flags;
 
 	r = plan_paths(p, "MaskedPaths", lx->maskedpaths, lx->n_maskedpaths, &p->masked_paths,
-	               &p->n_masked_paths, err, errsz);
+		       &p->n_masked_paths, err, errsz);
 	if (r < 0)
 		return r;
 	r = plan_paths(p, "ReadonlyPaths", lx->readonlypaths, lx->n_readonlypaths,
-	               &p->readonly_paths, &p->n_readonly_paths, err, errsz);
+		       &p->readonly_paths, &p->n_readonly_paths, err, errsz);
 	if (r < 0)
 		return r;
 	return plan_sysctls(p, lx, ns, err, errsz);
 }
 
 int security_plan_for_exec(struct security_plan *p, const Grpc__Process *proc,
-                           struct security_profile *container, char *err, size_t errsz)
+			   struct security_profile *container, char *err, size_t errsz)
 {
 	p->cap_last = security_cap_last();
 	warn_ignored(proc);

@@ -29,7 +29,7 @@
 #define SECCOMP_MAX_ARCHES  8
 #define SECCOMP_MAX_FLAGS   8
 #define SECCOMP_MAX_UNITS   8192 /* rule weight x architectures^2 */
-#define SECCOMP_ARGS        6    /* syscall arguments the kernel passes to filters */
+#define SECCOMP_ARGS	    6	 /* syscall arguments the kernel passes to filters */
 
 static const struct {
 	const char *name;
@@ -123,36 +123,36 @@ static const char *entry_label(const Grpc__LinuxSyscall *sc, char buf[static 80]
 }
 
 struct compile_state {
-	size_t arches;      /* listed architectures, at least 1 */
+	size_t arches;	    /* listed architectures, at least 1 */
 	size_t names_total; /* SECCOMP_MAX_NAMES */
-	size_t units;       /* SECCOMP_MAX_UNITS */
-	size_t unknown;     /* syscall names skipped */
+	size_t units;	    /* SECCOMP_MAX_UNITS */
+	size_t unknown;	    /* syscall names skipped */
 	char first_unknown[80];
 };
 
 static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__LinuxSyscall *sc,
-                     struct compile_state *cs, char *err, size_t errsz)
+		     struct compile_state *cs, char *err, size_t errsz)
 {
 	char b1[80], b2[80];
 	uint32_t act;
 	const char *an = sc->action ? sc->action : "";
 	int r = action_parse(an, sc->errno_ret_case == GRPC__LINUX_SYSCALL__ERRNO_RET_ERRNORET,
-	                     sc->errnoret, &act);
+			     sc->errnoret, &act);
 	if (r == -EOPNOTSUPP)
 		return fail(err, errsz,
-		            "Seccomp.Syscalls[%zu] (%s): action SCMP_ACT_NOTIFY is not supported "
-		            "(the protocol carries no listener)",
-		            idx, entry_label(sc, b1));
+			    "Seccomp.Syscalls[%zu] (%s): action SCMP_ACT_NOTIFY is not supported "
+			    "(the protocol carries no listener)",
+			    idx, entry_label(sc, b1));
 	if (r < 0)
 		return fail(err, errsz, "Seccomp.Syscalls[%zu] (%s): unknown action '%s'", idx,
-		            entry_label(sc, b1), security_printable(an, b2));
+			    entry_label(sc, b1), security_printable(an, b2));
 	if (sc->n_args > SECCOMP_MAX_ARGS)
 		return fail(err, errsz, "Seccomp.Syscalls[%zu] (%s): %zu arguments (limit %d)", idx,
-		            entry_label(sc, b1), sc->n_args, SECCOMP_MAX_ARGS);
+			    entry_label(sc, b1), sc->n_args, SECCOMP_MAX_ARGS);
 	cs->names_total += sc->n_names;
 	if (cs->names_total > SECCOMP_MAX_NAMES)
 		return fail(err, errsz, "Seccomp.Syscalls: more than %d syscall names in total",
-		            SECCOMP_MAX_NAMES);
+			    SECCOMP_MAX_NAMES);
 
 	struct scmp_arg_cmp conds[SECCOMP_MAX_ARGS];
 	unsigned per_index[SECCOMP_ARGS] = {0};
@@ -172,8 +172,8 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 				break;
 		if (k == ARRAY_SIZE(operators))
 			return fail(err, errsz,
-			            "Seccomp.Syscalls[%zu] (%s): Args[%zu]: unknown operator '%s'",
-			            idx, entry_label(sc, b1), a, security_printable(on, b2));
+				    "Seccomp.Syscalls[%zu] (%s): Args[%zu]: unknown operator '%s'",
+				    idx, entry_label(sc, b1), a, security_printable(on, b2));
 		/* MASKED_EQ: Value is the mask, ValueTwo the value compared (OCI, runc). */
 		conds[a] = (struct scmp_arg_cmp){
 		    .arg = (unsigned)arg->index,
@@ -193,9 +193,9 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 	cs->units += sc->n_names * weight * cs->arches * cs->arches;
 	if (cs->units > SECCOMP_MAX_UNITS)
 		return fail(err, errsz,
-		            "Seccomp: the profile is too large at Syscalls[%zu] (%s): more than %d "
-		            "units of rules x architectures^2",
-		            idx, entry_label(sc, b1), SECCOMP_MAX_UNITS);
+			    "Seccomp: the profile is too large at Syscalls[%zu] (%s): more than %d "
+			    "units of rules x architectures^2",
+			    idx, entry_label(sc, b1), SECCOMP_MAX_UNITS);
 
 	for (size_t n = 0; n < sc->n_names; n++) {
 		const char *name = sc->names[n] ? sc->names[n] : "";
@@ -218,8 +218,8 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 		}
 		if (r < 0)
 			return fail(err, errsz, "Seccomp.Syscalls[%zu] (%s): rule for '%s': %s",
-			            idx, entry_label(sc, b1), security_printable(name, b2),
-			            strerror(-r));
+				    idx, entry_label(sc, b1), security_printable(name, b2),
+				    strerror(-r));
 	}
 	return 0;
 }
@@ -257,7 +257,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct security_bpf *ret, char *err, 
 }
 
 int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *ret, char *err,
-                             size_t errsz)
+			     size_t errsz)
 {
 	char b1[80];
 	uint32_t def;
@@ -278,10 +278,10 @@ int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *r
 		return fail(err, errsz, "Seccomp.DefaultAction SCMP_ACT_NOTIFY is not supported");
 	if (r < 0)
 		return fail(err, errsz, "Seccomp.DefaultAction: unknown action '%s'",
-		            security_printable(dn, b1));
+			    security_printable(dn, b1));
 	if (s->n_syscalls > SECCOMP_MAX_ENTRIES)
 		return fail(err, errsz, "Seccomp.Syscalls has %zu entries (limit %d)",
-		            s->n_syscalls, SECCOMP_MAX_ENTRIES);
+			    s->n_syscalls, SECCOMP_MAX_ENTRIES);
 	if (s->n_architectures > SECCOMP_MAX_ARCHES || s->n_flags > SECCOMP_MAX_FLAGS)
 		return fail(err, errsz, "Seccomp: too many Architectures or Flags");
 
@@ -294,7 +294,7 @@ int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *r
 				break;
 		if (k == ARRAY_SIZE(filter_flags))
 			return fail(err, errsz, "Seccomp.Flags[%zu]: unsupported flag '%s'", i,
-			            security_printable(fn, b1));
+				    security_printable(fn, b1));
 		flags |= filter_flags[k].flag;
 	}
 
@@ -310,12 +310,12 @@ int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *r
 		uint32_t arch = arch_parse(an);
 		if (!arch)
 			return fail(err, errsz,
-			            "Seccomp.Architectures[%zu]: unknown architecture '%s'", i,
-			            security_printable(an, b1));
+				    "Seccomp.Architectures[%zu]: unknown architecture '%s'", i,
+				    security_printable(an, b1));
 		r = seccomp_arch_add(ctx, arch);
 		if (r < 0 && r != -EEXIST)
 			return fail(err, errsz, "Seccomp.Architectures[%zu] '%s': %s", i,
-			            security_printable(an, b1), strerror(-r));
+				    security_printable(an, b1), strerror(-r));
 	}
 
 	struct compile_state cs = {.arches = s->n_architectures ? s->n_architectures : 1};
@@ -326,7 +326,7 @@ int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *r
 	}
 	if (cs.unknown)
 		log_warn("seccomp: %zu syscall name(s) unknown to libseccomp skipped (first: '%s')",
-		         cs.unknown, cs.first_unknown);
+			 cs.unknown, cs.first_unknown);
 
 	r = export_bpf(ctx, ret, err, errsz);
 	if (r < 0)
@@ -375,8 +375,8 @@ bool security_seccomp_supported(void)
 	cached = kernel && compiles;
 	if (!cached)
 		log_warn("seccomp is not available (kernel filter mode %s, compile %s): "
-		         "supports_seccomp = false",
-		         kernel ? "yes" : "no", compiles ? "ok" : "failed");
+			 "supports_seccomp = false",
+			 kernel ? "yes" : "no", compiles ? "ok" : "failed");
 	return cached;
 }
 

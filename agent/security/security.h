@@ -56,7 +56,7 @@ unsigned security_cap_last(void);
 /* Names -> masks. Names the kernel does not know (above cap_last) are skipped with a
  * warning, like runc; unknown names are -EINVAL naming the set and the name. */
 int security_caps_from_spec(const Grpc__LinuxCapabilities *c, unsigned cap_last,
-                            struct security_caps *ret, char *err, size_t errsz);
+			    struct security_caps *ret, char *err, size_t errsz);
 
 /* ---- seccomp ---- */
 
@@ -71,7 +71,7 @@ struct security_bpf {
  * warning; an unknown action, architecture, flag or argument operator is -EINVAL naming
  * the entry ("Syscalls[3] (mkdir): unknown action 'SCMP_ACT_FOO'"). */
 int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *ret, char *err,
-                             size_t errsz);
+			     size_t errsz);
 void security_bpf_free(struct security_bpf *b);
 /* Whether guest seccomp works (kernel filter mode and libseccomp compile): what
  * GetGuestDetails reports as supports_seccomp. Cached after the first call. */
@@ -93,7 +93,7 @@ int security_sysctl_check(const char *key, const struct security_ns *ns, char *e
  * stat,swaps,uptime,loadavg,net/dev} may be mounted on below /proc, and a mount on /proc
  * itself must be a procfs (type proc, or a bind of a procfs). -EINVAL naming the mount. */
 int security_check_mount(const char *dest, const char *type, const char *source, bool bind,
-                         char *err, size_t errsz);
+			 char *err, size_t errsz);
 
 /* ---- the plan ---- */
 
@@ -116,7 +116,7 @@ struct security_plan {
 	size_t n_sysctls;
 
 	struct security_profile *profile; /* owns bpf; one reference held by the plan */
-	void *mem;                        /* the plan's allocations */
+	void *mem;			  /* the plan's allocations */
 };
 
 void security_plan_init(struct security_plan *p);
@@ -126,11 +126,11 @@ void security_plan_done(struct security_plan *p);
  * every Spec.Mounts entry against the /proc rules, and warns about ApparmorProfile and
  * SelinuxLabel (ignored). */
 int security_plan_from_spec(struct security_plan *p, const Grpc__Spec *spec,
-                            const struct security_ns *ns, char *err, size_t errsz);
+			    const struct security_ns *ns, char *err, size_t errsz);
 /* An exec process: its own capabilities, or the container's when the request has none;
  * the container's seccomp program. container may be NULL (nothing inherited). */
 int security_plan_for_exec(struct security_plan *p, const Grpc__Process *proc,
-                           struct security_profile *container, char *err, size_t errsz);
+			   struct security_profile *container, char *err, size_t errsz);
 
 struct security_profile *security_profile_ref(struct security_profile *sp);
 void security_profile_unref(struct security_profile *sp);
@@ -139,8 +139,8 @@ void security_profile_unref(struct security_profile *sp);
 
 enum security_step {
 	SECURITY_STEP_SYSCTL = 1, /* index: sysctl */
-	SECURITY_STEP_MASK,       /* index: masked path */
-	SECURITY_STEP_READONLY,   /* index: read-only path */
+	SECURITY_STEP_MASK,	  /* index: masked path */
+	SECURITY_STEP_READONLY,	  /* index: read-only path */
 	SECURITY_STEP_KEEPCAPS,
 	SECURITY_STEP_BOUNDING, /* index: capability */
 	SECURITY_STEP_CAPSET,

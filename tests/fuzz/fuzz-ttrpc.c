@@ -19,7 +19,7 @@ static int on_frame(void *ctx _unused_, const struct ttrpc_header *h, const uint
 		const ProtobufCServiceDescriptor *svc = &grpc__agent_service__descriptor;
 		const ProtobufCMethodDescriptor *m = &svc->methods[h->stream_id % svc->n_methods];
 		ProtobufCMessage *msg =
-			protobuf_c_message_unpack(m->input, NULL, req.payload.len, req.payload.ptr);
+		    protobuf_c_message_unpack(m->input, NULL, req.payload.len, req.payload.ptr);
 		if (msg)
 			protobuf_c_message_free_unpacked(msg, NULL);
 	}

@@ -21,9 +21,9 @@ enum {
 
 struct agent_proc {
 	pid_t pid;
-	char dir[64];   /* scratch directory on the host, removed by harness_stop_agent */
+	char dir[64];	/* scratch directory on the host, removed by harness_stop_agent */
 	char addr[160]; /* unix://<dir>/agent.sock */
-	char log[128];  /* the agent's stderr */
+	char log[128];	/* the agent's stderr */
 };
 
 /* extra_args: NULL-terminated extra ember-agent flags, or NULL. */

@@ -21,11 +21,11 @@
 
 static struct agent_proc agent;
 static struct rpc_client *cl;
-static char mnt[256];      /* the cgroup2 mount */
-static char orig[1024];    /* the test's own cgroup, relative to the mount */
+static char mnt[256];	   /* the cgroup2 mount */
+static char orig[1024];	   /* the test's own cgroup, relative to the mount */
 static char scratch[1400]; /* absolute */
-static char own[1500];     /* the agent's cgroup, absolute */
-static char base[1600];    /* where its containers' cgroups go: own/ember.<pidns>.<pid> */
+static char own[1500];	   /* the agent's cgroup, absolute */
+static char base[1600];	   /* where its containers' cgroups go: own/ember.<pidns>.<pid> */
 
 /* ---- host side ---- */
 
@@ -143,7 +143,7 @@ static int setup(void **state _unused_)
 	ct_rootfs();
 	find_cgroup2();
 	snprintf(scratch, sizeof(scratch), "%s%s/ember-it-cg-%d", mnt,
-	         strcmp(orig, "/") ? orig : "", (int)getpid());
+		 strcmp(orig, "/") ? orig : "", (int)getpid());
 	snprintf(own, sizeof(own), "%s/agent", scratch);
 	assert_int_equal(mkdir(scratch, 0755), 0);
 	assert_int_equal(mkdir(own, 0755), 0);
@@ -186,7 +186,7 @@ static const char *const sleep_args[] = {"sleep", "1000", NULL};
 static bool pidns_shared; /* the next creates join the sandbox's pid namespace */
 
 static int cg_create(const char *cid, const char *cgroups_path, Grpc__LinuxResources *res,
-                     const char *const *args, char *msg)
+		     const char *const *args, char *msg)
 {
 	static const char *const env[] = {"PATH=/bin:/usr/bin", NULL};
 	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
@@ -226,7 +226,7 @@ static int cg_create(const char *cid, const char *cgroups_path, Grpc__LinuxResou
 	req.oci = &spec;
 	req.sandbox_pidns = pidns_shared;
 	int code = harness_call(cl, "CreateContainer", &req.base,
-	                        &google__protobuf__empty__descriptor, &resp, msg);
+				&google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return code;
@@ -293,8 +293,8 @@ static void test_placement(void **state _unused_)
 	int status;
 
 	struct ct_test_spec show = {.args = ARGS("sh", "-c",
-	                                         "grep ^0:: /proc/self/cgroup; "
-	                                         "wc -l < /sys/fs/cgroup/cgroup.procs; true")};
+						 "grep ^0:: /proc/self/cgroup; "
+						 "wc -l < /sys/fs/cgroup/cgroup.procs; true")};
 	started("show", NULL, show.args);
 	char *out = ct_read_all(cl, "show", "show", false);
 	assert_int_equal(ct_wait(cl, "show", "show", msg), 0);
@@ -384,7 +384,7 @@ static void test_limits_without_controllers(void **state _unused_)
 	char msg[512];
 	if (have_controller("memory") || have_controller("pids")) {
 		print_message("this host delegates controllers to %s: covered by the VM tests\n",
-		              base);
+			      base);
 		skip();
 	}
 	Grpc__LinuxMemory mem = GRPC__LINUX_MEMORY__INIT;
@@ -433,7 +433,7 @@ static Grpc__StatsContainerResponse *stats(const char *cid, int *code, char *msg
 	ProtobufCMessage *resp = NULL;
 	req.container_id = (char *)cid;
 	*code = harness_call(cl, "StatsContainer", &req.base,
-	                     &grpc__stats_container_response__descriptor, &resp, msg);
+			     &grpc__stats_container_response__descriptor, &resp, msg);
 	return (Grpc__StatsContainerResponse *)resp;
 }
 
@@ -475,7 +475,7 @@ static void test_stats(void **state _unused_)
 	double secs =
 	    prom_value(text, "ember_container_cpu_usage_seconds_total{container_id=\"st\"} ");
 	assert_true(secs > 0 &&
-	            secs * 1e6 <= (double)keyed(cg_read("st", "cpu.stat"), "usage_usec"));
+		    secs * 1e6 <= (double)keyed(cg_read("st", "cpu.stat"), "usage_usec"));
 	const char *bad = prom_check(text);
 	if (bad)
 		fail_msg("GetMetrics is not valid exposition text: %s", bad);
@@ -501,8 +501,8 @@ static void test_pause_resume(void **state _unused_)
 	ProtobufCMessage *resp = NULL;
 	struct rpc_status st;
 	assert_int_equal(rpc_client_call(cl, "grpc.Health", "Check", NULL,
-	                                 &grpc__health_check_response__descriptor, &resp, 0, &st),
-	                 0);
+					 &grpc__health_check_response__descriptor, &resp, 0, &st),
+			 0);
 	assert_int_equal(st.code, RPC_OK);
 	protobuf_c_message_free_unpacked(resp, NULL);
 
@@ -531,7 +531,7 @@ static void test_kill_all(void **state _unused_)
 {
 	char msg[512];
 	started("k", NULL,
-	        ARGS("sh", "-c", "setsid sleep 1000 & setsid sleep 1001 & exec sleep 1002"));
+		ARGS("sh", "-c", "setsid sleep 1000 & setsid sleep 1001 & exec sleep 1002"));
 	assert_true(wait_procs("k", 3));
 	assert_int_equal(ct_signal(cl, "k", "", SIGKILL, msg), RPC_OK);
 	assert_int_equal(ct_wait(cl, "k", "k", msg), 128 + SIGKILL);
@@ -549,9 +549,9 @@ static void test_shared_pidns_removal(void **state _unused_)
 	started("holder", "/pod/holder", sleep_args);
 	for (int round = 0; round < 5; round++) {
 		started("app", "/pod/app",
-		        ARGS("sh", "-c",
-		             "setsid sleep 1000 & setsid sleep 1001 & "
-		             "exec sleep 1002"));
+			ARGS("sh", "-c",
+			     "setsid sleep 1000 & setsid sleep 1001 & "
+			     "exec sleep 1002"));
 		assert_true(wait_procs("pod/app", 3));
 		removed("app");
 		bool gone = false;
@@ -578,7 +578,7 @@ static void test_oom_event_waiters(void **state _unused_)
 
 	struct rpc_client *c2 = harness_connect(&agent);
 	assert_int_equal(rpc_client_send(c2, "grpc.AgentService", "GetOOMEvent", NULL, 0, 0, &id),
-	                 0);
+			 0);
 	assert_int_equal(rpc_client_send(c2, "grpc.Health", "Check", NULL, 0, 0, &chk), 0);
 	assert_int_equal(rpc_client_flush(c2), 0);
 	assert_int_equal(rpc_client_recv(c2, &got, &st, &payload), 0);
@@ -588,7 +588,7 @@ static void test_oom_event_waiters(void **state _unused_)
 
 	c2 = harness_connect(&agent);
 	assert_int_equal(rpc_client_send(c2, "grpc.AgentService", "GetOOMEvent", NULL, 0, 0, &id),
-	                 0);
+			 0);
 	assert_int_equal(rpc_client_send(c2, "grpc.Health", "Check", NULL, 0, 0, &chk), 0);
 	assert_int_equal(rpc_client_flush(c2), 0);
 	assert_int_equal(rpc_client_recv(c2, &got, &st, &payload), 0);

@@ -38,8 +38,8 @@ static int create_sandbox(const char *hostname, bool pidns, char *msg)
 	req.n_dns = 2;
 	req.sandbox_pidns = pidns;
 	req.sandbox_id = "pod1";
-	int code = harness_call(cl, "CreateSandbox", &req.base, &google__protobuf__empty__descriptor,
-				&resp, msg);
+	int code = harness_call(cl, "CreateSandbox", &req.base,
+				&google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return code;
@@ -80,8 +80,9 @@ static void test_pod_shares_namespaces(void **state _unused_)
 	/* The second container sees the first one's processes (sandbox_pidns), the pod's
 	 * hostname and the pod's ipc namespace. */
 	struct ct_test_spec probe = {
-		.args = ARGS("sh", "-c",
-			     "cat /proc/1/cmdline | tr '\\0' ' '; echo; hostname; readlink /proc/self/ns/ipc"),
+	    .args = ARGS(
+		"sh", "-c",
+		"cat /proc/1/cmdline | tr '\\0' ' '; echo; hostname; readlink /proc/self/ns/ipc"),
 	};
 	start("app", &probe, true);
 	char *out = ct_read_all(cl, "app", "app", false);
@@ -121,7 +122,8 @@ static void test_destroy(void **state _unused_)
 	uint32_t id, got;
 	struct rpc_status st;
 	struct ttrpc_slice payload;
-	assert_int_equal(rpc_client_send(c2, "grpc.AgentService", "WaitProcess", buf, len, 0, &id), 0);
+	assert_int_equal(rpc_client_send(c2, "grpc.AgentService", "WaitProcess", buf, len, 0, &id),
+			 0);
 	assert_int_equal(rpc_client_flush(c2), 0);
 	/* make sure it is parked: a later call on the same connection is answered first */
 	uint32_t chk;
@@ -153,8 +155,8 @@ static void test_destroy(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pod_shares_namespaces, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pod_shares_namespaces, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,8 +91,8 @@ int ct_create(struct rpc_client *c, const char *cid, const struct ct_test_spec *
 	req.sandbox_pidns = sandbox_pidns;
 	req.storages = s->storages;
 	req.n_storages = s->n_storages;
-	int code = harness_call(c, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
-				&resp, msg);
+	int code = harness_call(c, "CreateContainer", &req.base,
+				&google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return code;
@@ -103,15 +103,15 @@ int ct_start(struct rpc_client *c, const char *cid, char *msg)
 	Grpc__StartContainerRequest req = GRPC__START_CONTAINER_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	req.container_id = (char *)cid;
-	int code = harness_call(c, "StartContainer", &req.base, &google__protobuf__empty__descriptor,
-				&resp, msg);
+	int code = harness_call(c, "StartContainer", &req.base,
+				&google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return code;
 }
 
-int ct_exec(struct rpc_client *c, const char *cid, const char *eid,
-	    const struct ct_test_spec *s, char *msg)
+int ct_exec(struct rpc_client *c, const char *cid, const char *eid, const struct ct_test_spec *s,
+	    char *msg)
 {
 	Grpc__ExecProcessRequest req = GRPC__EXEC_PROCESS_REQUEST__INIT;
 	Grpc__Process proc;
@@ -134,8 +134,8 @@ int ct_wait(struct rpc_client *c, const char *cid, const char *eid, char *msg)
 	ProtobufCMessage *resp = NULL;
 	req.container_id = (char *)cid;
 	req.exec_id = (char *)eid;
-	int code = harness_call(c, "WaitProcess", &req.base, &grpc__wait_process_response__descriptor,
-				&resp, msg);
+	int code = harness_call(c, "WaitProcess", &req.base,
+				&grpc__wait_process_response__descriptor, &resp, msg);
 	if (code != RPC_OK)
 		return -code;
 	int st = ((Grpc__WaitProcessResponse *)resp)->status;
@@ -170,8 +170,8 @@ int ct_remove(struct rpc_client *c, const char *cid, uint32_t timeout, char *msg
 	return code;
 }
 
-int ct_write(struct rpc_client *c, const char *cid, const char *eid, const void *data,
-	     size_t len, uint32_t *written, char *msg)
+int ct_write(struct rpc_client *c, const char *cid, const char *eid, const void *data, size_t len,
+	     uint32_t *written, char *msg)
 {
 	Grpc__WriteStreamRequest req = GRPC__WRITE_STREAM_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
@@ -179,8 +179,8 @@ int ct_write(struct rpc_client *c, const char *cid, const char *eid, const void 
 	req.exec_id = (char *)eid;
 	req.data.data = (uint8_t *)data;
 	req.data.len = len;
-	int code = harness_call(c, "WriteStdin", &req.base, &grpc__write_stream_response__descriptor,
-				&resp, msg);
+	int code = harness_call(c, "WriteStdin", &req.base,
+				&grpc__write_stream_response__descriptor, &resp, msg);
 	if (code == RPC_OK) {
 		if (written)
 			*written = ((Grpc__WriteStreamResponse *)resp)->len;

@@ -32,14 +32,14 @@ const char *ct_rootfs(void);
 int ct_create(struct rpc_client *c, const char *cid, const struct ct_test_spec *s,
 	      bool sandbox_pidns, char *msg);
 int ct_start(struct rpc_client *c, const char *cid, char *msg);
-int ct_exec(struct rpc_client *c, const char *cid, const char *eid,
-	    const struct ct_test_spec *s, char *msg);
+int ct_exec(struct rpc_client *c, const char *cid, const char *eid, const struct ct_test_spec *s,
+	    char *msg);
 /* WaitProcess: the status, or -code on an RPC error. */
 int ct_wait(struct rpc_client *c, const char *cid, const char *eid, char *msg);
 int ct_signal(struct rpc_client *c, const char *cid, const char *eid, uint32_t sig, char *msg);
 int ct_remove(struct rpc_client *c, const char *cid, uint32_t timeout, char *msg);
-int ct_write(struct rpc_client *c, const char *cid, const char *eid, const void *data,
-	     size_t len, uint32_t *written, char *msg);
+int ct_write(struct rpc_client *c, const char *cid, const char *eid, const void *data, size_t len,
+	     uint32_t *written, char *msg);
 int ct_close_stdin(struct rpc_client *c, const char *cid, const char *eid, char *msg);
 /* One ReadStdout/ReadStderr; *out malloc'd (NUL terminated), *len bytes (0 = EOF). */
 int ct_read(struct rpc_client *c, const char *cid, const char *eid, bool err, uint32_t max,

@@ -73,7 +73,6 @@ static void test_exit_code_and_stderr(void **state _unused_)
 	free(err);
 }
 
-
 static void test_stdin_roundtrip(void **state _unused_)
 {
 	struct ct_test_spec s = {.args = ARGS("cat")};
@@ -85,7 +84,8 @@ static void test_stdin_roundtrip(void **state _unused_)
 	assert_int_equal(ct_write(cl, "stdin", "stdin", "world\n", 6, &written, msg), RPC_OK);
 	assert_int_equal(ct_close_stdin(cl, "stdin", "stdin", msg), RPC_OK);
 	/* stdin is closed: a later write is refused naming the process */
-	assert_int_equal(ct_write(cl, "stdin", "stdin", "x", 1, &written, msg), RPC_FAILED_PRECONDITION);
+	assert_int_equal(ct_write(cl, "stdin", "stdin", "x", 1, &written, msg),
+			 RPC_FAILED_PRECONDITION);
 	assert_non_null(strstr(msg, "stdin"));
 	char *out = ct_read_all(cl, "stdin", "stdin", false);
 	assert_string_equal(out, "hello world\n");
@@ -119,7 +119,9 @@ static void test_stdin_large(void **state _unused_)
 static void test_tty_and_resize(void **state _unused_)
 {
 	struct ct_test_spec init = {.args = ARGS("sleep", "1000")};
-	struct ct_test_spec ex = {.args = ARGS("sh", "-c", "read x; stty size; [ -t 0 ] && [ -t 1 ] && echo isatty"), .terminal = true};
+	struct ct_test_spec ex = {
+	    .args = ARGS("sh", "-c", "read x; stty size; [ -t 0 ] && [ -t 1 ] && echo isatty"),
+	    .terminal = true};
 	char msg[512];
 	uint32_t w;
 	create_started("tty", &init);
@@ -130,8 +132,8 @@ static void test_tty_and_resize(void **state _unused_)
 	rq.exec_id = "";
 	rq.row = 10;
 	rq.column = 10;
-	assert_int_equal(harness_call(cl, "TtyWinResize", &rq.base, &google__protobuf__empty__descriptor,
-				      &resp, msg),
+	assert_int_equal(harness_call(cl, "TtyWinResize", &rq.base,
+				      &google__protobuf__empty__descriptor, &resp, msg),
 			 RPC_UNAVAILABLE);
 	assert_non_null(strstr(msg, "no tty"));
 
@@ -139,8 +141,8 @@ static void test_tty_and_resize(void **state _unused_)
 	rq.exec_id = "t1";
 	rq.row = 42;
 	rq.column = 123;
-	assert_int_equal(harness_call(cl, "TtyWinResize", &rq.base, &google__protobuf__empty__descriptor,
-				      &resp, msg),
+	assert_int_equal(harness_call(cl, "TtyWinResize", &rq.base,
+				      &google__protobuf__empty__descriptor, &resp, msg),
 			 RPC_OK);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
@@ -160,14 +162,17 @@ static void test_exec_joins_pid_namespace(void **state _unused_)
 	struct ct_test_spec fds = {.args = ARGS("ls", "/proc/1/fd")};
 	struct ct_test_spec sleeper = {.args = ARGS("sleep", "999")};
 	struct ct_test_spec selffd = {
-		.args = ARGS("sh", "-c",
-			     "for p in $(pidof sleep); do ls /proc/$p/fd; done")};
+	    .args = ARGS("sh", "-c", "for p in $(pidof sleep); do ls /proc/$p/fd; done")};
 	char msg[512];
 	int status;
 	create_started("pidns", &init);
 	char *out = ct_exec_run(cl, "pidns", "e1", &ps, &status);
 	assert_int_equal(status, 0);
-	assert_int_equal(memcmp(out, "sleep\0" "1000", 10), 0);
+	assert_int_equal(memcmp(out,
+				"sleep\0"
+				"1000",
+				10),
+			 0);
 	free(out);
 	/* The container's init holds only its stdio: no agent fd leaks into containers. */
 	out = ct_exec_run(cl, "pidns", "e2", &fds, &status);
@@ -187,13 +192,13 @@ static void test_user_groups_cwd_env(void **state _unused_)
 {
 	static const uint32_t gids[] = {20, 30};
 	struct ct_test_spec s = {
-		.args = ARGS("sh", "-c", "id -u; id -g; id -G; pwd; echo $FOO; echo $HOME"),
-		.env = ARGS("PATH=/bin", "FOO=bar baz"),
-		.cwd = "/work/dir",
-		.uid = 1234,
-		.gid = 4321,
-		.gids = gids,
-		.n_gids = 2,
+	    .args = ARGS("sh", "-c", "id -u; id -g; id -G; pwd; echo $FOO; echo $HOME"),
+	    .env = ARGS("PATH=/bin", "FOO=bar baz"),
+	    .cwd = "/work/dir",
+	    .uid = 1234,
+	    .gid = 4321,
+	    .gids = gids,
+	    .n_gids = 2,
 	};
 	int status;
 	char *out = ct_run(cl, "user1", &s, &status);
@@ -202,9 +207,9 @@ static void test_user_groups_cwd_env(void **state _unused_)
 	free(out);
 
 	struct ct_test_spec named = {
-		.args = ARGS("sh", "-c", "id -u; id -g; id -G; echo $HOME; whoami"),
-		.username = "user",
-		.cwd = "/home/user",
+	    .args = ARGS("sh", "-c", "id -u; id -g; id -G; echo $HOME; whoami"),
+	    .username = "user",
+	    .cwd = "/home/user",
 	};
 	out = ct_run(cl, "user2", &named, &status);
 	assert_int_equal(status, 0);
@@ -215,9 +220,9 @@ static void test_user_groups_cwd_env(void **state _unused_)
 static void test_hostname_and_readonly(void **state _unused_)
 {
 	struct ct_test_spec s = {
-		.args = ARGS("sh", "-c", "hostname; touch /x 2>/dev/null && echo rw || echo ro"),
-		.hostname = "box1",
-		.readonly = true,
+	    .args = ARGS("sh", "-c", "hostname; touch /x 2>/dev/null && echo rw || echo ro"),
+	    .hostname = "box1",
+	    .readonly = true,
 	};
 	int status;
 	char *out = ct_run(cl, "host1", &s, &status);
@@ -228,10 +233,12 @@ static void test_hostname_and_readonly(void **state _unused_)
 static void test_dev(void **state _unused_)
 {
 	struct ct_test_spec s = {
-		.args = ARGS("sh", "-c",
-			     "for f in null zero full tty random urandom; do [ -c /dev/$f ] || echo no $f; done;"
-			     "[ -L /dev/ptmx ] && [ -d /dev/pts ] && [ -d /dev/shm ] && [ -L /dev/fd ] || echo no links;"
-			     "echo x > /dev/null && head -c 3 /dev/zero | wc -c; readlink /dev/stdout"),
+	    .args = ARGS(
+		"sh", "-c",
+		"for f in null zero full tty random urandom; do [ -c /dev/$f ] || echo no $f; done;"
+		"[ -L /dev/ptmx ] && [ -d /dev/pts ] && [ -d /dev/shm ] && [ -L /dev/fd ] || echo "
+		"no links;"
+		"echo x > /dev/null && head -c 3 /dev/zero | wc -c; readlink /dev/stdout"),
 	};
 	int status;
 	char *out = ct_run(cl, "dev1", &s, &status);
@@ -263,12 +270,13 @@ static void test_mounts(void **state _unused_)
 	bind.n_options = 2;
 	Grpc__Mount *mounts[] = {&proc, &tmp, &bind};
 	struct ct_test_spec s = {
-		.args = ARGS("sh", "-c",
-			     "cat /data/file; echo x > /data/new 2>/dev/null || echo ro;"
-			     "grep -c ' /scratch/deep tmpfs' /proc/self/mounts; stat -c %a /scratch/deep;"
-			     "ls /proc/1/exe >/dev/null && echo proc"),
-		.mounts = mounts,
-		.n_mounts = 3,
+	    .args =
+		ARGS("sh", "-c",
+		     "cat /data/file; echo x > /data/new 2>/dev/null || echo ro;"
+		     "grep -c ' /scratch/deep tmpfs' /proc/self/mounts; stat -c %a /scratch/deep;"
+		     "ls /proc/1/exe >/dev/null && echo proc"),
+	    .mounts = mounts,
+	    .n_mounts = 3,
 	};
 	int status;
 	char *out = ct_run(cl, "mnt1", &s, &status);
@@ -285,15 +293,16 @@ static void test_mount_symlink_escape(void **state _unused_)
 	char root[] = "/tmp/ember-ct-esc-XXXXXX", outside[] = "/tmp/ember-ct-out-XXXXXX";
 	assert_non_null(mkdtemp(root));
 	assert_non_null(mkdtemp(outside));
-	assert_int_equal(harness_sh("cp -a %s/. %s/ && ln -s %s %s/escape", ct_rootfs(), root,
-				    outside, root),
-			 0);
+	assert_int_equal(
+	    harness_sh("cp -a %s/. %s/ && ln -s %s %s/escape", ct_rootfs(), root, outside, root),
+	    0);
 	Grpc__Mount tmp = GRPC__MOUNT__INIT;
 	tmp.destination = "/escape/sub";
 	tmp.type = "tmpfs";
 	tmp.source = "tmpfs";
 	Grpc__Mount *mounts[] = {&tmp};
-	struct ct_test_spec s = {.args = ARGS("true"), .root_path = root, .mounts = mounts, .n_mounts = 1};
+	struct ct_test_spec s = {
+	    .args = ARGS("true"), .root_path = root, .mounts = mounts, .n_mounts = 1};
 	char msg[512];
 	/* The symlink resolves inside the rootfs, where its target does not exist: refused,
 	 * naming the destination. */
@@ -321,7 +330,8 @@ static void test_signals(void **state _unused_)
 
 	/* A shell that traps SIGTERM gets SIGTERM itself. */
 	struct ct_test_spec trapper = {
-		.args = ARGS("sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done")};
+	    .args =
+		ARGS("sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done")};
 	create_started("sig2", &trapper);
 	char *chunk;
 	size_t n;
@@ -434,22 +444,24 @@ static void test_bad_input(void **state _unused_)
 	expect(ct_exec(cl, "bad", "../x", &ok, msg), RPC_INVALID_ARGUMENT, msg, "../x");
 	assert_int_equal(ct_exec(cl, "bad", "dup", &ok, msg), RPC_OK);
 	expect(ct_exec(cl, "bad", "dup", &ok, msg), RPC_ALREADY_EXISTS, msg, "dup");
-	expect(ct_read(cl, "bad", "dup", false, 0, &chunk, &n, msg), RPC_INVALID_ARGUMENT, msg, "len");
+	expect(ct_read(cl, "bad", "dup", false, 0, &chunk, &n, msg), RPC_INVALID_ARGUMENT, msg,
+	       "len");
 
 	/* Missing pieces of the spec. */
 	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	req.container_id = "nospec";
-	expect(harness_call(cl, "CreateContainer", &req.base, &google__protobuf__empty__descriptor, &resp,
-			    msg),
+	expect(harness_call(cl, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
+			    &resp, msg),
 	       RPC_INVALID_ARGUMENT, msg, "OCI");
 	Grpc__Spec spec = GRPC__SPEC__INIT;
 	req.oci = &spec;
-	expect(harness_call(cl, "CreateContainer", &req.base, &google__protobuf__empty__descriptor, &resp,
-			    msg),
+	expect(harness_call(cl, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
+			    &resp, msg),
 	       RPC_INVALID_ARGUMENT, msg, "Process");
 	struct ct_test_spec noroot = {.args = ARGS("true"), .root_path = ""};
-	expect(ct_create(cl, "noroot", &noroot, false, msg), RPC_INVALID_ARGUMENT, msg, "Root.Path");
+	expect(ct_create(cl, "noroot", &noroot, false, msg), RPC_INVALID_ARGUMENT, msg,
+	       "Root.Path");
 	struct ct_test_spec badroot = {.args = ARGS("true"), .root_path = "/nonexistent/rootfs"};
 	expect(ct_create(cl, "badroot", &badroot, false, msg), RPC_INVALID_ARGUMENT, msg,
 	       "/nonexistent/rootfs");
@@ -478,7 +490,8 @@ static void test_bad_input(void **state _unused_)
 	/* a spec mount with '..' */
 	m.destination = "/a/../../etc";
 	m.type = "tmpfs";
-	expect(ct_create(cl, "dotdot", &badmnt, false, msg), RPC_INVALID_ARGUMENT, msg, "/a/../../etc");
+	expect(ct_create(cl, "dotdot", &badmnt, false, msg), RPC_INVALID_ARGUMENT, msg,
+	       "/a/../../etc");
 
 	remove_ok("bad");
 	assert_true(harness_agent_alive(&agent));
@@ -499,9 +512,11 @@ static void test_parked_wait_does_not_block(void **state _unused_)
 	uint32_t wait_id, check_id, got;
 	struct rpc_status st;
 	struct ttrpc_slice payload;
-	assert_int_equal(rpc_client_send(c2, "grpc.AgentService", "WaitProcess", buf, len, 0, &wait_id), 0);
+	assert_int_equal(
+	    rpc_client_send(c2, "grpc.AgentService", "WaitProcess", buf, len, 0, &wait_id), 0);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(rpc_client_send(c2, "grpc.Health", "Check", NULL, 0, 0, &check_id), 0);
+		assert_int_equal(rpc_client_send(c2, "grpc.Health", "Check", NULL, 0, 0, &check_id),
+				 0);
 		assert_int_equal(rpc_client_flush(c2), 0);
 		assert_int_equal(rpc_client_recv(c2, &got, &st, &payload), 0);
 		assert_int_equal(got, check_id);
@@ -512,7 +527,7 @@ static void test_parked_wait_does_not_block(void **state _unused_)
 	assert_int_equal(got, wait_id);
 	assert_int_equal(st.code, RPC_OK);
 	Grpc__WaitProcessResponse *wresp =
-		grpc__wait_process_response__unpack(NULL, payload.len, payload.ptr);
+	    grpc__wait_process_response__unpack(NULL, payload.len, payload.ptr);
 	assert_non_null(wresp);
 	assert_int_equal(wresp->status, 128 + SIGKILL);
 	grpc__wait_process_response__free_unpacked(wresp, NULL);
@@ -560,19 +575,22 @@ static void test_emberctl_run(void **state _unused_)
 	assert_non_null(mkdtemp(bundle));
 	assert_int_equal(harness_sh("ln -s %s %s/rootfs", ct_rootfs(), bundle), 0);
 	assert_int_equal(
-		harness_sh("cat > %s/config.json <<'EOF'\n"
-			   "{\"ociVersion\": \"1.0.2\", \"process\": {\"terminal\": false,"
-			   " \"user\": {\"uid\": 0, \"gid\": 0, \"umask\": 18},"
-			   " \"args\": [\"sh\", \"-c\", \"echo out-$X; echo err >&2; read l; echo got-$l; exit 5\"],"
-			   " \"env\": [\"PATH=/bin\", \"X=1\"], \"cwd\": \"/\","
-			   " \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}]},"
-			   " \"root\": {\"path\": \"rootfs\", \"readonly\": true}, \"hostname\": \"h\","
-			   " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}],"
-			   " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}],"
-			   " \"maskedPaths\": [\"/proc/kcore\"], \"timeOffsets\": {}}}\n"
-			   "EOF",
-			   bundle),
-		0);
+	    harness_sh(
+		"cat > %s/config.json <<'EOF'\n"
+		"{\"ociVersion\": \"1.0.2\", \"process\": {\"terminal\": false,"
+		" \"user\": {\"uid\": 0, \"gid\": 0, \"umask\": 18},"
+		" \"args\": [\"sh\", \"-c\", \"echo out-$X; echo err >&2; read l; echo got-$l; "
+		"exit 5\"],"
+		" \"env\": [\"PATH=/bin\", \"X=1\"], \"cwd\": \"/\","
+		" \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}]},"
+		" \"root\": {\"path\": \"rootfs\", \"readonly\": true}, \"hostname\": \"h\","
+		" \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": "
+		"\"proc\"}],"
+		" \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}],"
+		" \"maskedPaths\": [\"/proc/kcore\"], \"timeOffsets\": {}}}\n"
+		"EOF",
+		bundle),
+	    0);
 	int st = harness_sh("echo line | %s --addr %s run -i %s runc1 > %s/out 2> %s/err", ctl,
 			    agent.addr, bundle, bundle, bundle);
 	assert_int_equal(st, 5);
@@ -581,40 +599,43 @@ static void test_emberctl_run(void **state _unused_)
 	/* a field the protocol does not carry is named, not fatal */
 	assert_int_equal(harness_sh("grep -q 'linux.timeOffsets' %s/err", bundle), 0);
 	/* create/start/exec/kill/wait/rm */
-	assert_int_equal(harness_sh("sed -i 's/echo out-$X.*exit 5/sleep 1000/' %s/config.json", bundle), 0);
+	assert_int_equal(
+	    harness_sh("sed -i 's/echo out-$X.*exit 5/sleep 1000/' %s/config.json", bundle), 0);
 	assert_int_equal(harness_sh("%s --addr %s create %s c2", ctl, agent.addr, bundle), 0);
 	assert_int_equal(harness_sh("%s --addr %s start c2", ctl, agent.addr), 0);
-	assert_int_equal(harness_sh("test \"$(%s --addr %s exec c2 e1 hostname)\" = h", ctl, agent.addr), 0);
+	assert_int_equal(
+	    harness_sh("test \"$(%s --addr %s exec c2 e1 hostname)\" = h", ctl, agent.addr), 0);
 	assert_int_equal(harness_sh("%s --addr %s exec c2 e2 sh -c 'exit 9'", ctl, agent.addr), 9);
 	assert_int_equal(harness_sh("%s --addr %s kill c2 KILL", ctl, agent.addr), 0);
 	assert_int_equal(harness_sh("test \"$(%s --addr %s wait c2)\" = 137", ctl, agent.addr), 0);
 	assert_int_equal(harness_sh("%s --addr %s rm c2", ctl, agent.addr), 0);
-	assert_int_equal(harness_sh("%s --addr %s rm c2 2>&1 | grep -q NOT_FOUND", ctl, agent.addr), 0);
+	assert_int_equal(harness_sh("%s --addr %s rm c2 2>&1 | grep -q NOT_FOUND", ctl, agent.addr),
+			 0);
 	harness_sh("rm -rf %s", bundle);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_echo),
-		cmocka_unit_test(test_exit_code_and_stderr),
-		cmocka_unit_test(test_stdin_roundtrip),
-		cmocka_unit_test(test_stdin_large),
-		cmocka_unit_test(test_tty_and_resize),
-		cmocka_unit_test(test_exec_joins_pid_namespace),
-		cmocka_unit_test(test_user_groups_cwd_env),
-		cmocka_unit_test(test_hostname_and_readonly),
-		cmocka_unit_test(test_dev),
-		cmocka_unit_test(test_mounts),
-		cmocka_unit_test(test_mount_symlink_escape),
-		cmocka_unit_test(test_signals),
-		cmocka_unit_test(test_orphan_holds_stdout),
-		cmocka_unit_test(test_remove_running),
-		cmocka_unit_test(test_two_step_start),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_parked_wait_does_not_block),
-		cmocka_unit_test(test_cycles_leave_nothing),
-		cmocka_unit_test(test_emberctl_run),
+	    cmocka_unit_test(test_echo),
+	    cmocka_unit_test(test_exit_code_and_stderr),
+	    cmocka_unit_test(test_stdin_roundtrip),
+	    cmocka_unit_test(test_stdin_large),
+	    cmocka_unit_test(test_tty_and_resize),
+	    cmocka_unit_test(test_exec_joins_pid_namespace),
+	    cmocka_unit_test(test_user_groups_cwd_env),
+	    cmocka_unit_test(test_hostname_and_readonly),
+	    cmocka_unit_test(test_dev),
+	    cmocka_unit_test(test_mounts),
+	    cmocka_unit_test(test_mount_symlink_escape),
+	    cmocka_unit_test(test_signals),
+	    cmocka_unit_test(test_orphan_holds_stdout),
+	    cmocka_unit_test(test_remove_running),
+	    cmocka_unit_test(test_two_step_start),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_parked_wait_does_not_block),
+	    cmocka_unit_test(test_cycles_leave_nothing),
+	    cmocka_unit_test(test_emberctl_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,7 +39,8 @@ static const char *prom_check(const char *text)
 	for (const char *line = text; *line;) {
 		const char *nl = strchr(line, '\n');
 		if (!nl) {
-			snprintf(err, sizeof(err), "line %u does not end with a newline", lineno + 1);
+			snprintf(err, sizeof(err), "line %u does not end with a newline",
+				 lineno + 1);
 			return err;
 		}
 		size_t len = (size_t)(nl - line);
@@ -62,13 +63,14 @@ static const char *prom_check(const char *text)
 			    (strcmp(type, "gauge") && strcmp(type, "counter") &&
 			     strcmp(type, "untyped") && strcmp(type, "histogram") &&
 			     strcmp(type, "summary"))) {
-				snprintf(err, sizeof(err), "line %u: bad TYPE line '%s'", lineno, buf);
+				snprintf(err, sizeof(err), "line %u: bad TYPE line '%s'", lineno,
+					 buf);
 				return err;
 			}
 			for (size_t i = 0; i < n_families; i++)
 				if (strcmp(families[i], name) == 0) {
-					snprintf(err, sizeof(err), "line %u: family %s declared twice",
-						 lineno, name);
+					snprintf(err, sizeof(err),
+						 "line %u: family %s declared twice", lineno, name);
 					return err;
 				}
 			if (n_families == PROM_MAX_FAMILIES) {
@@ -97,8 +99,8 @@ static const char *prom_check(const char *text)
 			while (*p != '}') {
 				size_t l = strcspn(p, "=");
 				if (!prom_name_ok(p, l) || p[l] != '=' || p[l + 1] != '"') {
-					snprintf(err, sizeof(err), "line %u: bad label in '%s'", lineno,
-						 buf);
+					snprintf(err, sizeof(err), "line %u: bad label in '%s'",
+						 lineno, buf);
 					return err;
 				}
 				p += l + 2;
@@ -106,7 +108,8 @@ static const char *prom_check(const char *text)
 					if (*p == '\\') {
 						if (p[1] != '\\' && p[1] != '"' && p[1] != 'n') {
 							snprintf(err, sizeof(err),
-								 "line %u: bad escape in '%s'", lineno, buf);
+								 "line %u: bad escape in '%s'",
+								 lineno, buf);
 							return err;
 						}
 						p++;
@@ -114,16 +117,16 @@ static const char *prom_check(const char *text)
 					p++;
 				}
 				if (*p != '"') {
-					snprintf(err, sizeof(err), "line %u: unterminated label value",
-						 lineno);
+					snprintf(err, sizeof(err),
+						 "line %u: unterminated label value", lineno);
 					return err;
 				}
 				p++;
 				if (*p == ',')
 					p++;
 				else if (*p != '}') {
-					snprintf(err, sizeof(err), "line %u: bad label list in '%s'",
-						 lineno, buf);
+					snprintf(err, sizeof(err),
+						 "line %u: bad label list in '%s'", lineno, buf);
 					return err;
 				}
 			}

@@ -42,15 +42,16 @@ static int call(struct rpc_client *c, const char *method, const ProtobufCMessage
 		const ProtobufCMessageDescriptor *resp_desc, char *msg)
 {
 	ProtobufCMessage *resp = NULL;
-	int code = harness_call(c, method, req, resp_desc ? resp_desc : &google__protobuf__empty__descriptor,
-				&resp, msg);
+	int code =
+	    harness_call(c, method, req,
+			 resp_desc ? resp_desc : &google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return code;
 }
 
-static void expect(struct rpc_client *c, const char *method, const ProtobufCMessage *req,
-		   int code, const char *needle)
+static void expect(struct rpc_client *c, const char *method, const ProtobufCMessage *req, int code,
+		   const char *needle)
 {
 	char msg[512] = "";
 	int got = call(c, method, req, NULL, msg);
@@ -295,9 +296,9 @@ static uint32_t send_online(struct rpc_client *c, uint32_t nb_cpus, bool cpu_onl
 	req.nb_cpus = nb_cpus;
 	req.cpu_only = cpu_only;
 	size_t len = protobuf_c_message_pack(&req.base, buf);
-	assert_int_equal(rpc_client_send(c, "grpc.AgentService", "OnlineCPUMem", buf, len,
-					 timeout_nano, &id),
-			 0);
+	assert_int_equal(
+	    rpc_client_send(c, "grpc.AgentService", "OnlineCPUMem", buf, len, timeout_nano, &id),
+	    0);
 	assert_int_equal(rpc_client_flush(c), 0);
 	return id;
 }
@@ -343,7 +344,8 @@ static void test_online_cpu_mem(void **state _unused_)
 	agent_write(&a, "/sys/devices/system/cpu/online", "0-2\n");
 	assert_int_equal(recv_status(c, id, msg), RPC_OK);
 	{
-		_cleanup_free_ char *m1 = agent_read(&a, "/sys/devices/system/memory/memory1/online");
+		_cleanup_free_ char *m1 =
+		    agent_read(&a, "/sys/devices/system/memory/memory1/online");
 		assert_string_equal(m1, "0\n"); /* cpu_only: memory untouched */
 	}
 
@@ -428,7 +430,8 @@ static void start_with_policy(struct agent_proc *a, const char *policy)
 static void test_policy_file(void **state _unused_)
 {
 	struct agent_proc a;
-	start_with_policy(&a, "# no metrics, no clock\ndefault allow\ndeny GetMetrics SetGuestDateTime\n");
+	start_with_policy(
+	    &a, "# no metrics, no clock\ndefault allow\ndeny GetMetrics SetGuestDateTime\n");
 	struct rpc_client *c = harness_connect(&a);
 
 	Grpc__GetMetricsRequest gm = GRPC__GET_METRICS_REQUEST__INIT;
@@ -629,8 +632,8 @@ static void test_log_port(void **state _unused_)
 	assert_true(read_until(fd, &b, "marker-before-connect", &eof));
 	/* Live lines follow, including ember-init's, relayed whole. */
 	assert_int_equal(loop_write(pipefd[1], init_line + 20, sizeof(init_line) - 1 - 20), 0);
-	assert_true(read_until(fd, &b, "\\{\"msg\":\"hello from init\",\"name\":\"ember-init\"\\}\n",
-			       &eof));
+	assert_true(read_until(
+	    fd, &b, "\\{\"msg\":\"hello from init\",\"name\":\"ember-init\"\\}\n", &eof));
 	log_marker(c, "marker-live");
 	assert_true(read_until(fd, &b, "marker-live.*\n", &eof));
 	check_json_lines((char *)b.data + b.head);
@@ -768,9 +771,9 @@ static void test_emberctl(void **state _unused_)
 	unsetenv("EMBER_LOG_LISTEN");
 	unsetenv("EMBER_DEBUG_CONSOLE_LISTEN");
 
-	assert_int_equal(harness_sh("%s --addr %s metrics | grep -q '^kata_agent_total_rss [1-9]'",
-				    ctl, a.addr),
-			 0);
+	assert_int_equal(
+	    harness_sh("%s --addr %s metrics | grep -q '^kata_agent_total_rss [1-9]'", ctl, a.addr),
+	    0);
 	assert_int_equal(harness_sh("%s --addr %s set-time -1 2>&1 | grep -q '^emberctl: "
 				    "INVALID_ARGUMENT: Sec -1'",
 				    ctl, a.addr),
@@ -793,9 +796,10 @@ static void test_emberctl(void **state _unused_)
 				    ctl, console_addr),
 			 0);
 	/* The log port replays what was logged before (the reader is stopped by timeout). */
-	assert_int_equal(harness_sh("timeout 2 %s --addr %s logs > %s/logs; grep -q 'ready in' %s/logs",
-				    ctl, log_addr, scratch, scratch),
-			 0);
+	assert_int_equal(
+	    harness_sh("timeout 2 %s --addr %s logs > %s/logs; grep -q 'ready in' %s/logs", ctl,
+		       log_addr, scratch, scratch),
+	    0);
 
 	harness_stop_agent(&a);
 	scratch_done();
@@ -804,16 +808,16 @@ static void test_emberctl(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_bad_inputs),
-		cmocka_unit_test(test_online_cpu_mem),
-		cmocka_unit_test(test_mem_hotplug_by_probe),
-		cmocka_unit_test(test_policy_file),
-		cmocka_unit_test(test_policy_file_broken_fails_closed),
-		cmocka_unit_test(test_set_policy),
-		cmocka_unit_test(test_log_port),
-		cmocka_unit_test(test_debug_console),
-		cmocka_unit_test(test_emberctl),
+	    cmocka_unit_test(test_metrics),
+	    cmocka_unit_test(test_bad_inputs),
+	    cmocka_unit_test(test_online_cpu_mem),
+	    cmocka_unit_test(test_mem_hotplug_by_probe),
+	    cmocka_unit_test(test_policy_file),
+	    cmocka_unit_test(test_policy_file_broken_fails_closed),
+	    cmocka_unit_test(test_set_policy),
+	    cmocka_unit_test(test_log_port),
+	    cmocka_unit_test(test_debug_console),
+	    cmocka_unit_test(test_emberctl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

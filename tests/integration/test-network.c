@@ -793,9 +793,9 @@ static void test_request_bounds(void **state _unused_)
 	routes.n_routes = N;
 	routes.routes = rtp;
 	rreq.routes = &routes;
-	assert_int_equal(harness_call(cl, "UpdateRoutes", &rreq.base, &grpc__routes__descriptor,
-				      NULL, msg),
-			 RPC_RESOURCE_EXHAUSTED);
+	assert_int_equal(
+	    harness_call(cl, "UpdateRoutes", &rreq.base, &grpc__routes__descriptor, NULL, msg),
+	    RPC_RESOURCE_EXHAUSTED);
 	assert_msg_has(msg, "4097");
 
 	Grpc__ARPNeighbors list = GRPC__ARPNEIGHBORS__INIT;

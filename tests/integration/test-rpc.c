@@ -52,14 +52,15 @@ static void test_emberctl(void **state _unused_)
 	const char *ctl = getenv("EMBERCTL");
 	assert_non_null(ctl);
 	assert_int_equal(harness_sh("%s --addr %s check | grep -qx SERVING", ctl, agent.addr), 0);
-	assert_int_equal(harness_sh("%s --addr %s version | grep -q '^agent_version: '", ctl,
-				    agent.addr),
-			 0);
+	assert_int_equal(
+	    harness_sh("%s --addr %s version | grep -q '^agent_version: '", ctl, agent.addr), 0);
 	/* An RPC error prints the status name and exits 1. */
-	assert_int_equal(harness_sh("%s --addr %s call ResizeVolume 2>&1 | grep -q '^emberctl: UNIMPLEMENTED: '",
-				    ctl, agent.addr),
-			 0);
-	assert_int_equal(harness_sh("%s --addr %s call ResizeVolume 2>/dev/null", ctl, agent.addr), 1);
+	assert_int_equal(
+	    harness_sh("%s --addr %s call ResizeVolume 2>&1 | grep -q '^emberctl: UNIMPLEMENTED: '",
+		       ctl, agent.addr),
+	    0);
+	assert_int_equal(harness_sh("%s --addr %s call ResizeVolume 2>/dev/null", ctl, agent.addr),
+			 1);
 	assert_int_equal(harness_sh("%s --addr unix:///nonexistent check 2>/dev/null", ctl), 3);
 }
 
@@ -71,8 +72,9 @@ static void test_pipelined_connections(void **state _unused_)
 	for (int i = 0; i < CONNS; i++) {
 		c[i] = harness_connect(&agent);
 		for (int k = 0; k < CALLS; k++)
-			assert_int_equal(rpc_client_send(c[i], "grpc.Health", k % 2 ? "Version" : "Check",
-							 NULL, 0, 0, NULL),
+			assert_int_equal(rpc_client_send(c[i], "grpc.Health",
+							 k % 2 ? "Version" : "Check", NULL, 0, 0,
+							 NULL),
 					 0);
 	}
 	for (int i = 0; i < CONNS; i++)
@@ -87,7 +89,7 @@ static void test_pipelined_connections(void **state _unused_)
 			assert_int_equal(id, 2 * (uint32_t)k + 1);
 			if (k % 2) {
 				Grpc__VersionCheckResponse *v =
-					grpc__version_check_response__unpack(NULL, pl.len, pl.ptr);
+				    grpc__version_check_response__unpack(NULL, pl.len, pl.ptr);
 				assert_non_null(v);
 				assert_string_not_equal(v->agent_version, "");
 				grpc__version_check_response__free_unpacked(v, NULL);
@@ -150,11 +152,13 @@ static void test_garbage_and_oversize(void **state _unused_)
 			if (have < TTRPC_HEADER_LEN + rh.length)
 				break;
 			struct ttrpc_response r;
-			assert_int_equal(ttrpc_response_decode(buf + TTRPC_HEADER_LEN, rh.length, &r), 0);
+			assert_int_equal(
+			    ttrpc_response_decode(buf + TTRPC_HEADER_LEN, rh.length, &r), 0);
 			ids[frames] = rh.stream_id;
 			codes[frames] = r.code;
 			frames++;
-			memmove(buf, buf + TTRPC_HEADER_LEN + rh.length, have - TTRPC_HEADER_LEN - rh.length);
+			memmove(buf, buf + TTRPC_HEADER_LEN + rh.length,
+				have - TTRPC_HEADER_LEN - rh.length);
 			have -= TTRPC_HEADER_LEN + rh.length;
 		}
 	}
@@ -186,7 +190,8 @@ static void test_peer_not_reading(void **state _unused_)
 	int fd = raw_connect();
 	struct bytebuf b = {0};
 	for (uint32_t id = 1; id < 2 * 4096; id += 2)
-		assert_int_equal(ttrpc_request_frame_append(&b, id, "grpc.Health", "Version", NULL, 0, 0), 0);
+		assert_int_equal(
+		    ttrpc_request_frame_append(&b, id, "grpc.Health", "Version", NULL, 0, 0), 0);
 	(void)fd_nonblock(fd, true);
 	size_t sent_total = 0;
 	bool paused = false;
@@ -242,7 +247,6 @@ static void test_connection_cap(void **state _unused_)
 	check_ok(again);
 }
 
-
 /* A stand-in for the VMM end of hybrid vsock (Firecracker, Cloud Hypervisor): it answers
  * "CONNECT 1024\n" with "OK 1073741824\n" and then relays bytes to the agent. */
 static pid_t fake_vmm(const char *vmm_path)
@@ -261,7 +265,8 @@ static pid_t fake_vmm(const char *vmm_path)
 	}
 	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	char line[32] = {0};
-	for (size_t i = 0; i < sizeof(line) - 1 && read(c, line + i, 1) == 1 && line[i] != '\n'; i++)
+	for (size_t i = 0; i < sizeof(line) - 1 && read(c, line + i, 1) == 1 && line[i] != '\n';
+	     i++)
 		;
 	if (strcmp(line, "CONNECT 1024\n") != 0) {
 		(void)!write(c, "ERR no listener\n", 16);
@@ -311,12 +316,12 @@ static void test_hybrid_vsock_client(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_emberctl, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pipelined_connections, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_and_oversize, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_peer_not_reading, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hybrid_vsock_client, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_emberctl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined_connections, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_and_oversize, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_not_reading, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hybrid_vsock_client, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,11 +71,11 @@ static void test_storage_lifecycle(void **state _unused_)
 	m.options = bind_opts;
 	m.n_options = 2;
 	struct ct_test_spec s = {
-		.args = ARGS("/bin/sh", "-c", "echo kept > /data/file && cat /data/file"),
-		.mounts = mounts,
-		.n_mounts = 1,
-		.storages = cst,
-		.n_storages = 1,
+	    .args = ARGS("/bin/sh", "-c", "echo kept > /data/file && cat /data/file"),
+	    .mounts = mounts,
+	    .n_mounts = 1,
+	    .storages = cst,
+	    .n_storages = 1,
 	};
 	int status = -1;
 	_cleanup_free_ char *out = NULL;
@@ -93,9 +93,9 @@ static void test_storage_lifecycle(void **state _unused_)
 
 	/* Kubernetes' termination message, read back the way the Go runtime does without a
 	 * shared filesystem: GetDiagnosticData(termination_log). */
-	assert_int_equal(harness_sh("printf '' > /proc/%d/root/run/kata-containers/sandbox/shm/tlog",
-				    agent.pid),
-			 0);
+	assert_int_equal(
+	    harness_sh("printf '' > /proc/%d/root/run/kata-containers/sandbox/shm/tlog", agent.pid),
+	    0);
 	Grpc__Mount tm = GRPC__MOUNT__INIT, *tmounts[] = {&tm};
 	tm.destination = "/dev/termination-log";
 	tm.source = "/run/kata-containers/sandbox/shm/tlog";
@@ -103,9 +103,9 @@ static void test_storage_lifecycle(void **state _unused_)
 	tm.options = bind_opts;
 	tm.n_options = 2;
 	struct ct_test_spec ts = {
-		.args = ARGS("/bin/sh", "-c", "echo 'bye from tl' > /dev/termination-log"),
-		.mounts = tmounts,
-		.n_mounts = 1,
+	    .args = ARGS("/bin/sh", "-c", "echo 'bye from tl' > /dev/termination-log"),
+	    .mounts = tmounts,
+	    .n_mounts = 1,
 	};
 	free(ct_run(c, "tl-run", &ts, &status));
 	assert_int_equal(status, 0);
@@ -185,8 +185,8 @@ static void test_kernel_module_missing(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_storage_lifecycle),
-		cmocka_unit_test(test_kernel_module_missing),
+	    cmocka_unit_test(test_storage_lifecycle),
+	    cmocka_unit_test(test_kernel_module_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

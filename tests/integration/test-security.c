@@ -51,10 +51,10 @@ struct fx {
 };
 
 static char *docker_caps[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
     "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",
 };
 static char *path_env[] = {"PATH=/bin:/usr/bin"};
 
@@ -133,7 +133,7 @@ static int create(const char *cid, struct fx *f, char *msg)
 	req.exec_id = (char *)cid;
 	req.oci = &f->spec;
 	int code = harness_call(cl, "CreateContainer", &req.base,
-	                        &google__protobuf__empty__descriptor, &resp, msg);
+				&google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return code;
@@ -170,13 +170,13 @@ static char *run(const char *cid, struct fx *f, int *status)
 }
 
 static void expect_refused(const char *cid, struct fx *f, int want_code, const char *want1,
-                           const char *want2)
+			   const char *want2)
 {
 	char msg[512] = "";
 	int code = create(cid, f, msg);
 	if (code != want_code || !strstr(msg, want1) || (want2 && !strstr(msg, want2)))
 		fail_msg("create %s: %s '%s'; want %s naming '%s' '%s'", cid, rpc_code_name(code),
-		         msg, rpc_code_name(want_code), want1, want2 ? want2 : "");
+			 msg, rpc_code_name(want_code), want1, want2 ? want2 : "");
 	assert_true(harness_agent_alive(&agent));
 }
 
@@ -251,8 +251,8 @@ static void seccomp_mkdir_denied(const char *cid, bool nnp, bool caps)
 {
 	struct fx f;
 	fx_init(&f, ARGS("sh", "-c",
-	                 "mkdir /tmp/d 2>&1; echo rc=$?; grep -E '^(Seccomp|NoNewPrivs):' "
-	                 "/proc/self/status"));
+			 "mkdir /tmp/d 2>&1; echo rc=$?; grep -E '^(Seccomp|NoNewPrivs):' "
+			 "/proc/self/status"));
 	fx_rule(&f, mkdir_names, 2, "SCMP_ACT_ERRNO");
 	f.proc.nonewprivileges = nnp;
 	if (caps)
@@ -281,8 +281,8 @@ static void test_seccomp_errnoret_and_args(void **state _unused_)
 	/* mkdir -> ENOSPC; chmod only for mode 0777 (arg 1) */
 	char *chmod_names[] = {"chmod", "fchmodat"};
 	fx_init(&f, ARGS("sh", "-c",
-	                 "mkdir /tmp/x 2>&1; touch /tmp/f; chmod 777 /tmp/f 2>&1; echo a=$?; "
-	                 "chmod 700 /tmp/f; echo b=$?"));
+			 "mkdir /tmp/x 2>&1; touch /tmp/f; chmod 777 /tmp/f 2>&1; echo a=$?; "
+			 "chmod 700 /tmp/f; echo b=$?"));
 	Grpc__LinuxSyscall *sc = fx_rule(&f, mkdir_names, 2, "SCMP_ACT_ERRNO");
 	sc->errno_ret_case = GRPC__LINUX_SYSCALL__ERRNO_RET_ERRNORET;
 	sc->errnoret = ENOSPC;
@@ -321,8 +321,8 @@ static void test_seccomp_inherited_by_exec(void **state _unused_)
 	create_started("sec5", &f);
 	/* an exec without capabilities of its own: the container's, and its filter */
 	struct ct_test_spec e = {.args = ARGS("sh", "-c",
-	                                      "mkdir /tmp/e 2>&1; grep -E '^(Seccomp|CapEff):' "
-	                                      "/proc/self/status")};
+					      "mkdir /tmp/e 2>&1; grep -E '^(Seccomp|CapEff):' "
+					      "/proc/self/status")};
 	int status = -1;
 	char *out = ct_exec_run(cl, "sec5", "e1", &e, &status);
 	assert_int_equal(status, 0);
@@ -353,7 +353,7 @@ static void test_malformed_profiles_refused(void **state _unused_)
 	sc->args = f.argp;
 	sc->n_args = 1;
 	expect_refused("bad1", &f, RPC_INVALID_ARGUMENT, "Syscalls[0] (mkdir)",
-	               "'SCMP_CMP_SOMETIMES'");
+		       "'SCMP_CMP_SOMETIMES'");
 
 	fx_init(&f, ARGS("true"));
 	fx_rule(&f, mkdir_names, 2, "SCMP_ACT_ERRNO");
@@ -374,8 +374,8 @@ static void test_guest_details_supports_seccomp(void **state _unused_)
 	ProtobufCMessage *resp = NULL;
 	char msg[512];
 	assert_int_equal(harness_call(cl, "GetGuestDetails", &req.base,
-	                              &grpc__guest_details_response__descriptor, &resp, msg),
-	                 RPC_OK);
+				      &grpc__guest_details_response__descriptor, &resp, msg),
+			 RPC_OK);
 	Grpc__GuestDetailsResponse *r = (Grpc__GuestDetailsResponse *)resp;
 	assert_non_null(r->agent_details);
 	assert_true(r->agent_details->supports_seccomp);
@@ -408,8 +408,8 @@ static void test_sysctl_and_readonly_proc_sys(void **state _unused_)
 {
 	struct fx f;
 	fx_init(&f, ARGS("sh", "-c",
-	                 "cat /proc/sys/kernel/shmmni; echo 100 > /proc/sys/kernel/shmmni; "
-	                 "echo rc=$?; cat /proc/sys/kernel/shmmni"));
+			 "cat /proc/sys/kernel/shmmni; echo 100 > /proc/sys/kernel/shmmni; "
+			 "echo rc=$?; cat /proc/sys/kernel/shmmni"));
 	grpc__linux__sysctl_entry__init(&f.sysctl[0]);
 	f.sysctlp[0] = &f.sysctl[0];
 	f.sysctl[0].key = "kernel.shmmni";
@@ -452,18 +452,18 @@ static void test_masked_paths(void **state _unused_)
 	/* Docker's list; /proc/kcore is absent on some kernels, /proc/keys and
 	 * /proc/timer_list show that files are masked, /proc/acpi and /proc/driver that
 	 * directories are. */
-	char *masked[] = {"/proc/asound",      "/proc/acpi",          "/proc/kcore",
-	                  "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-	                  "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
-	                  "/sys/firmware",     "/proc/driver"};
+	char *masked[] = {"/proc/asound",      "/proc/acpi",	      "/proc/kcore",
+			  "/proc/keys",	       "/proc/latency_stats", "/proc/timer_list",
+			  "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
+			  "/sys/firmware",     "/proc/driver"};
 	fx_init(&f, ARGS("sh", "-c",
-	                 "echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); "
-	                 "echo keys=$(cat /proc/keys | wc -c); "
-	                 "echo timer=$(cat /proc/timer_list | wc -c); "
-	                 "echo acpi=$(ls -A /proc/acpi | wc -l); "
-	                 "echo driver=$(ls -A /proc/driver | wc -l); "
-	                 "touch /proc/acpi/x 2>/dev/null; echo touch=$?; "
-	                 "echo cpuinfo=$(grep -c processor /proc/cpuinfo)"));
+			 "echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); "
+			 "echo keys=$(cat /proc/keys | wc -c); "
+			 "echo timer=$(cat /proc/timer_list | wc -c); "
+			 "echo acpi=$(ls -A /proc/acpi | wc -l); "
+			 "echo driver=$(ls -A /proc/driver | wc -l); "
+			 "touch /proc/acpi/x 2>/dev/null; echo touch=$?; "
+			 "echo cpuinfo=$(grep -c processor /proc/cpuinfo)"));
 	f.lx.maskedpaths = masked;
 	f.lx.n_maskedpaths = ARRAY_SIZE(masked);
 	int status = -1;
@@ -519,9 +519,9 @@ static void test_mount_through_evil_symlink(void **state _unused_)
 	assert_int_equal(harness_sh("cp -a %s %s && mkdir %s", ct_rootfs(), rootfs, outside), 0);
 	/* absolute: the host's path of the outside directory; relative: climbing out */
 	assert_int_equal(harness_sh("ln -s %s %s/evil && ln -s ../../../../../../../../..%s "
-	                            "%s/evil2 && ln -s /proc/sys %s/sneaky",
-	                            outside, rootfs, outside, rootfs, rootfs),
-	                 0);
+				    "%s/evil2 && ln -s /proc/sys %s/sneaky",
+				    outside, rootfs, outside, rootfs, rootfs),
+			 0);
 
 	struct fx f;
 	fx_init(&f, ARGS("sh", "-c", "ls -d /evil/sub /evil2/sub2/deeper && echo ok"));
@@ -595,7 +595,7 @@ static void test_no_leaked_fds(void **state _unused_)
 		}
 		if (!strstr(msg, cwd))
 			fail_msg("exec with cwd %s: %s '%s' does not name it", cwd,
-			         rpc_code_name(code), msg);
+				 rpc_code_name(code), msg);
 	}
 	char msg[512];
 	assert_int_equal(ct_signal(cl, "fds1", "", 9, msg), RPC_OK);

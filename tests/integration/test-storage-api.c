@@ -163,13 +163,13 @@ static int group_setup(void **state _unused_)
 	strcpy(scratch, "/tmp/ember-st-XXXXXX");
 	assert_non_null(mkdtemp(scratch));
 	/* An ext4 image with content owned by root, mode 0600 / 0755. */
-	assert_int_equal(harness_sh("mkdir -p %s/seed/d1 && echo one > %s/seed/f1 && "
-				    "echo two > %s/seed/d1/f2 && chmod 0600 %s/seed/f1 %s/seed/d1/f2 && "
-				    "chmod 0755 %s/seed/d1 && "
-				    "mkfs.ext4 -q -F -d %s/seed %s/img 16M",
-				    scratch, scratch, scratch, scratch, scratch, scratch, scratch,
-				    scratch),
-			 0);
+	assert_int_equal(
+	    harness_sh("mkdir -p %s/seed/d1 && echo one > %s/seed/f1 && "
+		       "echo two > %s/seed/d1/f2 && chmod 0600 %s/seed/f1 %s/seed/d1/f2 && "
+		       "chmod 0755 %s/seed/d1 && "
+		       "mkfs.ext4 -q -F -d %s/seed %s/img 16M",
+		       scratch, scratch, scratch, scratch, scratch, scratch, scratch, scratch),
+	    0);
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "losetup -f --show %s/img", scratch);
 	FILE *p = popen(cmd, "r");
@@ -209,8 +209,8 @@ static void test_ephemeral_tmpfs(void **state _unused_)
 	const char *shm_opts[] = {"noexec", "nosuid", "nodev", "mode=1777", "size=1048576", NULL};
 	const char *e_opts[] = {"fsgid=3000", NULL};
 	Grpc__Storage *v[] = {
-		mk(&a, "ephemeral", "shm", "tmpfs", RUN "/sandbox/shm", shm_opts),
-		mk(&b, "ephemeral", "tmpfs", "tmpfs", RUN "/sandbox/ephemeral/e1", e_opts),
+	    mk(&a, "ephemeral", "shm", "tmpfs", RUN "/sandbox/shm", shm_opts),
+	    mk(&b, "ephemeral", "tmpfs", "tmpfs", RUN "/sandbox/ephemeral/e1", e_opts),
 	};
 	add_ok(v, 2, STORAGE_OWNER_SANDBOX);
 
@@ -359,7 +359,8 @@ static void test_refcount_and_shared(void **state _unused_)
 	/* The second user only bumps the count, however it spells the path (the Go runtime
 	 * sends the share with a trailing slash). */
 	struct st a2;
-	Grpc__Storage *v2[] = {mk(&a2, "ephemeral", "tmpfs", "tmpfs", RUN "//sandbox/ephemeral/refd/", NULL)};
+	Grpc__Storage *v2[] = {
+	    mk(&a2, "ephemeral", "tmpfs", "tmpfs", RUN "//sandbox/ephemeral/refd/", NULL)};
 	add_ok(v2, 1, "c2");
 	assert_int_equal(storage_refcount(tab, mp), 2);
 	assert_int_equal(storage_count(tab), 1);
@@ -404,8 +405,9 @@ static void test_refused(void **state _unused_)
 	assert_int_equal(add(v, 1, "c1", msg), -EINVAL);
 	contains(msg, "'foo'");
 
-	static const char *const outside[] = {"/etc/x", RUN, RUN "/../../etc", "relative/x",
-					      "/run/kata-containers-evil/x", RUN "/a/./b"};
+	static const char *const outside[] = {
+	    "/etc/x",	 RUN, RUN "/../../etc", "relative/x", "/run/kata-containers-evil/x",
+	    RUN "/a/./b"};
 	for (size_t i = 0; i < ARRAY_SIZE(outside); i++) {
 		mk(&a, "ephemeral", "tmpfs", "tmpfs", outside[i], NULL);
 		int r = add(v, 1, "c1", msg);
@@ -495,7 +497,8 @@ static void test_hugetlbfs(void **state _unused_)
 	assert_int_equal(storage_table_new(&cfg, &t), 0);
 
 	struct st a, b;
-	const char *o1[] = {"pagesize=2M", "size=4M", NULL}, *o2[] = {"pagesize=2097152,size=2097152", NULL};
+	const char *o1[] = {"pagesize=2M", "size=4M", NULL},
+		   *o2[] = {"pagesize=2097152,size=2097152", NULL};
 	Grpc__Storage *v1[] = {mk(&a, "ephemeral", "nodev", "hugetlbfs", RUN "/sandbox/huge1", o1)};
 	Grpc__Storage *v2[] = {mk(&b, "ephemeral", "nodev", "hugetlbfs", RUN "/sandbox/huge2", o2)};
 	char msg[STORAGE_MSG_MAX], *s = NULL;
@@ -742,11 +745,12 @@ static void test_blk_pci_path_real_sysfs(void **state _unused_)
 	struct dirent *de;
 	while (d && !*slot && (de = readdir(d))) {
 		unsigned dom, bus, sl, fn;
-		if (sscanf(de->d_name, "%x:%x:%x.%x", &dom, &bus, &sl, &fn) != 4 || dom || bus || fn)
+		if (sscanf(de->d_name, "%x:%x:%x.%x", &dom, &bus, &sl, &fn) != 4 || dom || bus ||
+		    fn)
 			continue;
 		char glob[512];
-		snprintf(glob, sizeof(glob), "ls /sys/bus/pci/devices/%.64s/virtio*/block 2>/dev/null",
-			 de->d_name);
+		snprintf(glob, sizeof(glob),
+			 "ls /sys/bus/pci/devices/%.64s/virtio*/block 2>/dev/null", de->d_name);
 		FILE *p = popen(glob, "r");
 		if (p && fgets(name, sizeof(name), p)) {
 			name[strcspn(name, "\n")] = '\0';
@@ -835,10 +839,10 @@ static void h_check(struct rpc_call *call, void *request _unused_)
 }
 
 static const struct rpc_method agent_methods[] = {
-	{"CreateSandbox", &grpc__create_sandbox_request__descriptor, h_create_sandbox},
+    {"CreateSandbox", &grpc__create_sandbox_request__descriptor, h_create_sandbox},
 };
 static const struct rpc_method health_methods[] = {
-	{"Check", &grpc__check_request__descriptor, h_check},
+    {"Check", &grpc__check_request__descriptor, h_check},
 };
 static const struct rpc_service agent_svc = {"grpc.AgentService", agent_methods, 1};
 static const struct rpc_service health_svc = {"grpc.Health", health_methods, 1};
@@ -855,7 +859,8 @@ static void *client_thread(void *arg)
 {
 	struct client_result *res = arg;
 	struct rpc_client *c1 = NULL, *c2 = NULL;
-	if (rpc_client_connect(res->addr, 5000, &c1) < 0 || rpc_client_connect(res->addr, 5000, &c2) < 0)
+	if (rpc_client_connect(res->addr, 5000, &c1) < 0 ||
+	    rpc_client_connect(res->addr, 5000, &c2) < 0)
 		goto out;
 	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
 	Grpc__Storage s = GRPC__STORAGE__INIT, *sv[] = {&s};
@@ -875,8 +880,8 @@ static void *client_thread(void *arg)
 		ProtobufCMessage *resp = NULL;
 		Grpc__CheckRequest cr = GRPC__CHECK_REQUEST__INIT;
 		if (rpc_client_call(c2, "grpc.Health", "Check", &cr.base,
-				    &grpc__health_check_response__descriptor, &resp, 5 * NSEC_PER_SEC,
-				    &st) < 0 ||
+				    &grpc__health_check_response__descriptor, &resp,
+				    5 * NSEC_PER_SEC, &st) < 0 ||
 		    st.code != RPC_OK)
 			break;
 		protobuf_c_message_free_unpacked(resp, NULL);
@@ -935,21 +940,21 @@ static void test_parked_call_does_not_block_the_server(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_ephemeral_tmpfs, each_teardown),
-		cmocka_unit_test_teardown(test_local, each_teardown),
-		cmocka_unit_test_teardown(test_overlay_rw, each_teardown),
-		cmocka_unit_test_teardown(test_bind, each_teardown),
-		cmocka_unit_test_teardown(test_blk_by_dev_node_with_fs_group, each_teardown),
-		cmocka_unit_test_teardown(test_refcount_and_shared, each_teardown),
-		cmocka_unit_test_teardown(test_refused, each_teardown),
-		cmocka_unit_test_teardown(test_kata_shared, each_teardown),
-		cmocka_unit_test_teardown(test_hugetlbfs, each_teardown),
-		cmocka_unit_test_teardown(test_device_never_appears, each_teardown),
-		cmocka_unit_test_teardown(test_cancel, each_teardown),
-		cmocka_unit_test_teardown(test_device_appears_while_two_wait, each_teardown),
-		cmocka_unit_test_teardown(test_container_devices, each_teardown),
-		cmocka_unit_test_teardown(test_blk_pci_path_real_sysfs, each_teardown),
-		cmocka_unit_test_teardown(test_parked_call_does_not_block_the_server, each_teardown),
+	    cmocka_unit_test_teardown(test_ephemeral_tmpfs, each_teardown),
+	    cmocka_unit_test_teardown(test_local, each_teardown),
+	    cmocka_unit_test_teardown(test_overlay_rw, each_teardown),
+	    cmocka_unit_test_teardown(test_bind, each_teardown),
+	    cmocka_unit_test_teardown(test_blk_by_dev_node_with_fs_group, each_teardown),
+	    cmocka_unit_test_teardown(test_refcount_and_shared, each_teardown),
+	    cmocka_unit_test_teardown(test_refused, each_teardown),
+	    cmocka_unit_test_teardown(test_kata_shared, each_teardown),
+	    cmocka_unit_test_teardown(test_hugetlbfs, each_teardown),
+	    cmocka_unit_test_teardown(test_device_never_appears, each_teardown),
+	    cmocka_unit_test_teardown(test_cancel, each_teardown),
+	    cmocka_unit_test_teardown(test_device_appears_while_two_wait, each_teardown),
+	    cmocka_unit_test_teardown(test_container_devices, each_teardown),
+	    cmocka_unit_test_teardown(test_blk_pci_path_real_sysfs, each_teardown),
+	    cmocka_unit_test_teardown(test_parked_call_does_not_block_the_server, each_teardown),
 	};
 	log_set_level(LOG_LEVEL_CRITICAL);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

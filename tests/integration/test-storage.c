@@ -60,7 +60,8 @@ static void assert_outside_empty(void)
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-			fail_msg("'%s/%s' was created outside the shared directory", outside, de->d_name);
+			fail_msg("'%s/%s' was created outside the shared directory", outside,
+				 de->d_name);
 	closedir(d);
 }
 
@@ -135,8 +136,8 @@ static void test_guest_details(void **state _unused_)
 	Grpc__AgentDetails *d = g->agent_details;
 	assert_non_null(d);
 	assert_true(d->init_daemon); /* PID 1 of its pid namespace */
-	static const char *const drivers[] = {"blk", "mmioblk", "scsi", "nvdimm", "virtio-fs",
-					      "9p", "ephemeral", "local", "overlayfs"};
+	static const char *const drivers[] = {"blk", "mmioblk",	  "scsi",  "nvdimm",   "virtio-fs",
+					      "9p",  "ephemeral", "local", "overlayfs"};
 	assert_int_equal(d->n_storage_handlers, ARRAY_SIZE(drivers));
 	for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
 		assert_string_equal(d->storage_handlers[i], drivers[i]);
@@ -184,9 +185,9 @@ static void test_copy_file_in_chunks(void **state _unused_)
 	char tmp[256];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	assert_true(access(in_agent(tmp), F_OK) == 0); /* the part, under its own name */
-	assert_int_equal(copy(path, S_IFREG | 0640, data + (1 << 20), 1 << 20, 1 << 20, SIZE, 1000,
-			      1001, msg),
-			 RPC_OK);
+	assert_int_equal(
+	    copy(path, S_IFREG | 0640, data + (1 << 20), 1 << 20, 1 << 20, SIZE, 1000, 1001, msg),
+	    RPC_OK);
 	assert_int_equal(copy(path, S_IFREG | 0640, data + (2 << 20), SIZE - (2 << 20), 2 << 20,
 			      SIZE, 1000, 1001, msg),
 			 RPC_OK);
@@ -261,7 +262,8 @@ static void test_copy_file_confinement(void **state _unused_)
 	assert_int_equal(copy("/etc/pwn", S_IFREG | 0644, "x", 1, 0, 1, 0, 0, msg),
 			 RPC_PERMISSION_DENIED);
 	contains(msg, "/etc/pwn");
-	assert_int_equal(copy(SHARED, S_IFDIR | 0755, NULL, 0, 0, 0, 0, 0, msg), RPC_PERMISSION_DENIED);
+	assert_int_equal(copy(SHARED, S_IFDIR | 0755, NULL, 0, 0, 0, 0, 0, msg),
+			 RPC_PERMISSION_DENIED);
 	assert_int_equal(copy("run/kata-containers/shared/containers/x", S_IFREG | 0644, "x", 1, 0,
 			      1, 0, 0, msg),
 			 RPC_INVALID_ARGUMENT);
@@ -339,7 +341,8 @@ static int volume_stats(const char *path, Grpc__VolumeStatsResponse **ret, char 
 	Grpc__VolumeStatsRequest req = GRPC__VOLUME_STATS_REQUEST__INIT;
 	req.volume_guest_path = (char *)path;
 	return harness_call(client, "GetVolumeStats", &req.base,
-			    &grpc__volume_stats_response__descriptor, (ProtobufCMessage **)ret, msg);
+			    &grpc__volume_stats_response__descriptor, (ProtobufCMessage **)ret,
+			    msg);
 }
 
 static void test_volume_stats(void **state _unused_)
@@ -374,8 +377,7 @@ static void test_volume_stats(void **state _unused_)
 
 /* ---- UpdateEphemeralMounts ---- */
 
-static int update_ephemeral(const char *driver, const char *mp, const char *const *opts,
-			    char *msg)
+static int update_ephemeral(const char *driver, const char *mp, const char *const *opts, char *msg)
 {
 	Grpc__UpdateEphemeralMountsRequest req = GRPC__UPDATE_EPHEMERAL_MOUNTS_REQUEST__INIT;
 	Grpc__Storage s = GRPC__STORAGE__INIT, *sv[] = {&s};
@@ -418,11 +420,13 @@ static void test_update_ephemeral_mounts(void **state _unused_)
 
 	assert_int_equal(update_ephemeral("local", mp, grow, msg), RPC_INVALID_ARGUMENT);
 	contains(msg, "'local'");
-	assert_int_equal(update_ephemeral("ephemeral", "/run/kata-containers/sandbox/ephemeral/plain",
-					  grow, msg),
+	assert_int_equal(update_ephemeral("ephemeral",
+					  "/run/kata-containers/sandbox/ephemeral/plain", grow,
+					  msg),
 			 RPC_FAILED_PRECONDITION);
 	contains(msg, "/run/kata-containers/sandbox/ephemeral/plain");
-	assert_int_equal(update_ephemeral("ephemeral", "/dev/shm", grow, msg), RPC_PERMISSION_DENIED);
+	assert_int_equal(update_ephemeral("ephemeral", "/dev/shm", grow, msg),
+			 RPC_PERMISSION_DENIED);
 	contains(msg, "'/dev/shm'");
 	const char *loopo[] = {"loop", NULL};
 	assert_int_equal(update_ephemeral("ephemeral", mp, loopo, msg), RPC_INVALID_ARGUMENT);
@@ -435,10 +439,10 @@ static void test_update_ephemeral_mounts(void **state _unused_)
 
 static void test_remove_stale_share_mounts(void **state _unused_)
 {
-	assert_int_equal(in_agent_sh("mkdir -p " SHARED "/m1 && mount -t tmpfs tmpfs " SHARED "/m1"),
-			 0);
+	assert_int_equal(
+	    in_agent_sh("mkdir -p " SHARED "/m1 && mount -t tmpfs tmpfs " SHARED "/m1"), 0);
 	Grpc__RemoveStaleVirtiofsShareMountsRequest req =
-		GRPC__REMOVE_STALE_VIRTIOFS_SHARE_MOUNTS_REQUEST__INIT;
+	    GRPC__REMOVE_STALE_VIRTIOFS_SHARE_MOUNTS_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(harness_call(client, "RemoveStaleVirtiofsShareMounts", &req.base,
@@ -458,9 +462,8 @@ static void test_emberctl(void **state _unused_)
 	char local[128];
 	snprintf(local, sizeof(local), "%s-src", outside);
 	assert_int_equal(harness_sh("head -c 2621443 /dev/urandom > %s", local), 0);
-	assert_int_equal(harness_sh("%s --addr %s copy-file %s " SHARED "/ctl/blob", ctl, agent.addr,
-				    local),
-			 0);
+	assert_int_equal(
+	    harness_sh("%s --addr %s copy-file %s " SHARED "/ctl/blob", ctl, agent.addr, local), 0);
 	assert_int_equal(harness_sh("cmp %s %s", local, in_agent(SHARED "/ctl/blob")), 0);
 	assert_int_equal(harness_sh("%s --addr %s copy-file %s " SHARED "/../escape 2>&1 | "
 				    "grep -q '^emberctl: PERMISSION_DENIED: '",
@@ -471,30 +474,32 @@ static void test_emberctl(void **state _unused_)
 				    "ephemeral local overlayfs'",
 				    ctl, agent.addr),
 			 0);
-	assert_int_equal(harness_sh("%s --addr %s guest-details | grep -qx 'init_daemon: true'", ctl,
-				    agent.addr),
-			 0);
-	assert_int_equal(in_agent_sh("mkdir -p /run/kata-containers/sandbox/storage/v2 && "
-				     "mount -t tmpfs -o size=4m tmpfs /run/kata-containers/sandbox/storage/v2"),
-			 0);
-	assert_int_equal(harness_sh("%s --addr %s volume-stats /run/kata-containers/sandbox/storage/v2 "
-				    "| grep -q '^bytes: total 4194304 '",
+	assert_int_equal(harness_sh("%s --addr %s guest-details | grep -qx 'init_daemon: true'",
 				    ctl, agent.addr),
 			 0);
+	assert_int_equal(
+	    in_agent_sh("mkdir -p /run/kata-containers/sandbox/storage/v2 && "
+			"mount -t tmpfs -o size=4m tmpfs /run/kata-containers/sandbox/storage/v2"),
+	    0);
+	assert_int_equal(
+	    harness_sh("%s --addr %s volume-stats /run/kata-containers/sandbox/storage/v2 "
+		       "| grep -q '^bytes: total 4194304 '",
+		       ctl, agent.addr),
+	    0);
 	harness_sh("rm -f %s", local);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_details),
-		cmocka_unit_test(test_copy_file_in_chunks),
-		cmocka_unit_test(test_copy_file_dirs_and_symlinks),
-		cmocka_unit_test(test_copy_file_confinement),
-		cmocka_unit_test(test_volume_stats),
-		cmocka_unit_test(test_update_ephemeral_mounts),
-		cmocka_unit_test(test_remove_stale_share_mounts),
-		cmocka_unit_test(test_emberctl),
+	    cmocka_unit_test(test_guest_details),
+	    cmocka_unit_test(test_copy_file_in_chunks),
+	    cmocka_unit_test(test_copy_file_dirs_and_symlinks),
+	    cmocka_unit_test(test_copy_file_confinement),
+	    cmocka_unit_test(test_volume_stats),
+	    cmocka_unit_test(test_update_ephemeral_mounts),
+	    cmocka_unit_test(test_remove_stale_share_mounts),
+	    cmocka_unit_test(test_emberctl),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

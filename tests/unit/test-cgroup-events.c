@@ -66,7 +66,7 @@ static void on_oom(const char *cid, void *data _unused_)
 }
 
 static int rm_entry(const char *path, const struct stat *st _unused_, int flag _unused_,
-                    struct FTW *ftw _unused_)
+		    struct FTW *ftw _unused_)
 {
 	return remove(path);
 }
@@ -101,7 +101,7 @@ static int run_loop(uint64_t bound_ns)
 	struct ev_timer t;
 	ev_timer_init(&t);
 	assert_int_equal(ev_timer_start(loop, &t, now_monotonic_ns() + bound_ns, bound_cb, NULL),
-	                 0);
+			 0);
 	int r = ev_loop_run(loop);
 	ev_timer_stop(loop, &t);
 	return r;
@@ -151,7 +151,7 @@ static void test_freeze_completes_on_event(void **state _unused_)
 	assert_int_equal(cgroup_set_frozen(cg, true, &rec.w, done), 0); /* not frozen yet: waits */
 	char buf[16];
 	assert_int_equal(cgroup_read_small(cgroup_dir_fd(cg), "cgroup.freeze", buf, sizeof(buf)),
-	                 1);
+			 1);
 	assert_string_equal(buf, "1");
 	assert_int_equal(rec.calls, 0);
 
@@ -255,14 +255,14 @@ static void test_adopt_and_conflicts(void **state _unused_)
 	assert_int_equal(cgroup_create(mgr, "b", "pod:a", NULL, &other, err, sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "belongs to container a"));
 	assert_int_equal(cgroup_create(mgr, "a", "/pod/x", NULL, &other, err, sizeof(err)),
-	                 -EEXIST);
+			 -EEXIST);
 	/* no controller in a scratch base: limits are refused before anything is created */
 	Grpc__LinuxPids pids = GRPC__LINUX_PIDS__INIT;
 	pids.limit = 5;
 	Grpc__LinuxResources res = GRPC__LINUX_RESOURCES__INIT;
 	res.pids = &pids;
 	assert_int_equal(cgroup_create(mgr, "lim", "/pod/lim", &res, &other, err, sizeof(err)),
-	                 -CGROUP_ENOCTRL);
+			 -CGROUP_ENOCTRL);
 	assert_non_null(strstr(err, "'pids'"));
 	assert_false(exists("pod/lim"));
 	assert_int_equal(cgroup_refuse_unplaced(&res, err, sizeof(err)), -CGROUP_ENOCTRL);
@@ -309,7 +309,7 @@ static void test_cpuset_best_effort(void **state _unused_)
 	assert_string_equal(buf, "0");
 
 	assert_int_equal(cgroup_mgr_cpusets_refresh(mgr), 0); /* still only CPU 0 */
-	put("pod/cpuset.cpus.effective", "0-3\n");            /* CPUs came online */
+	put("pod/cpuset.cpus.effective", "0-3\n");	      /* CPUs came online */
 	assert_int_equal(cgroup_mgr_cpusets_refresh(mgr), 1);
 	assert_int_equal(cgroup_read_small(cgroup_dir_fd(cg), "cpuset.cpus", buf, sizeof(buf)), 3);
 	assert_string_equal(buf, "0-1");

@@ -16,35 +16,35 @@
 #include <sys/stat.h>
 
 static const char cpu_stat[] = "usage_usec 1500123\n"
-                               "user_usec 1000100\n"
-                               "system_usec 500023\n"
-                               "core_sched.force_idle_usec 0\n"
-                               "nr_periods 40\n"
-                               "nr_throttled 7\n"
-                               "throttled_usec 350000\n"
-                               "nr_bursts 0\n"
-                               "burst_usec 0\n";
+			       "user_usec 1000100\n"
+			       "system_usec 500023\n"
+			       "core_sched.force_idle_usec 0\n"
+			       "nr_periods 40\n"
+			       "nr_throttled 7\n"
+			       "throttled_usec 350000\n"
+			       "nr_bursts 0\n"
+			       "burst_usec 0\n";
 
 static const char memory_stat[] = "anon 1216512\n"
-                                  "file 4096000\n"
-                                  "kernel 380928\n"
-                                  "kernel_stack 32768\n"
-                                  "pagetables 69632\n"
-                                  "sock 0\n"
-                                  "shmem 0\n"
-                                  "file_mapped 1138688\n"
-                                  "pgfault 1553\n"
-                                  "oom_kill_not_a_key_of_stat 0\n";
+				  "file 4096000\n"
+				  "kernel 380928\n"
+				  "kernel_stack 32768\n"
+				  "pagetables 69632\n"
+				  "sock 0\n"
+				  "shmem 0\n"
+				  "file_mapped 1138688\n"
+				  "pgfault 1553\n"
+				  "oom_kill_not_a_key_of_stat 0\n";
 
 static const char memory_events[] = "low 0\n"
-                                    "high 0\n"
-                                    "max 12\n"
-                                    "oom 3\n"
-                                    "oom_kill 2\n"
-                                    "oom_group_kill 0\n";
+				    "high 0\n"
+				    "max 12\n"
+				    "oom 3\n"
+				    "oom_kill 2\n"
+				    "oom_group_kill 0\n";
 
 static const char io_stat[] = "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n"
-                              "253:1 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=512 dios=5\n";
+			      "253:1 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=512 dios=5\n";
 
 struct scratch {
 	char dir[64];
@@ -62,7 +62,7 @@ static void put(struct scratch *s, const char *file, const char *text)
 }
 
 static int rm_entry(const char *path, const struct stat *st _unused_, int flag _unused_,
-                    struct FTW *ftw _unused_)
+		    struct FTW *ftw _unused_)
 {
 	return remove(path);
 }
@@ -112,7 +112,7 @@ static uint64_t stat_of(const Grpc__MemoryStats *ms, const char *key)
 }
 
 static const Grpc__BlkioStatsEntry *blkio_find(Grpc__BlkioStatsEntry **e, size_t n, uint64_t major,
-                                               const char *op)
+					       const char *op)
 {
 	for (size_t i = 0; i < n; i++)
 		if (e[i]->major == major && !strcmp(e[i]->op, op))
@@ -171,7 +171,7 @@ static void test_full(void **state _unused_)
 	assert_int_equal(e->minor, 0);
 	assert_int_equal(e->value, 8192);
 	e = blkio_find(b->io_service_bytes_recursive, b->n_io_service_bytes_recursive, 253,
-	               "Discard");
+		       "Discard");
 	assert_int_equal(e->minor, 1);
 	assert_int_equal(e->value, 512);
 	e = blkio_find(b->io_serviced_recursive, b->n_io_serviced_recursive, 253, "Read");

@@ -21,7 +21,7 @@
 
 static const char *const cgroup_files[] = {
     "memory.max",  "memory.low",  "memory.swap.max", "cpu.weight",
-    "cpu.max",     "pids.max",    "io.max",          "io.weight",
+    "cpu.max",	   "pids.max",	  "io.max",	     "io.weight",
     "cpuset.cpus", "cpuset.mems", "hugetlb.2MB.max", "hugetlb.1GB.max",
 };
 
@@ -66,7 +66,7 @@ static void scratch_new(struct scratch *s, const char *controllers)
 }
 
 static int rm_entry(const char *path, const struct stat *st _unused_, int flag _unused_,
-                    struct FTW *ftw _unused_)
+		    struct FTW *ftw _unused_)
 {
 	return remove(path);
 }
@@ -402,7 +402,7 @@ static void test_blockio(void **state _unused_)
 	struct scratch s;
 	char err[CGROUP_ERR_MAX];
 	Grpc__LinuxThrottleDevice t1 = GRPC__LINUX_THROTTLE_DEVICE__INIT,
-	                          t2 = GRPC__LINUX_THROTTLE_DEVICE__INIT;
+				  t2 = GRPC__LINUX_THROTTLE_DEVICE__INIT;
 	t1.major = 8;
 	t1.minor = 0;
 	t1.rate = 1048576;
@@ -542,7 +542,7 @@ static void test_nothing_requested(void **state _unused_)
 static void test_controllers_parse(void **state _unused_)
 {
 	assert_int_equal(cgroup_controllers_parse("cpuset cpu io memory hugetlb pids rdma misc\n"),
-	                 CG_ALL_MASK);
+			 CG_ALL_MASK);
 	assert_int_equal(cgroup_controllers_parse(""), 0);
 	assert_int_equal(cgroup_controllers_parse("cpuset"), CG_MASK(CG_CPUSET));
 	assert_int_equal(cgroup_controllers_parse("memoryx cpus"), 0);

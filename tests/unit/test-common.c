@@ -30,8 +30,11 @@ static int collect(const char *k, const char *v, void *data)
 static void test_cmdline_words(void **state _unused_)
 {
 	struct kv kv = {0};
-	assert_int_equal(cmdline_foreach("  quiet agent.log=debug  x=\"a b\" \"agent.server_addr=vsock://-1:1024\"\n",
-					 collect, &kv), 0);
+	assert_int_equal(
+	    cmdline_foreach(
+		"  quiet agent.log=debug  x=\"a b\" \"agent.server_addr=vsock://-1:1024\"\n",
+		collect, &kv),
+	    0);
 	assert_int_equal(kv.n, 4);
 	assert_string_equal(kv.keys[0], "quiet");
 	assert_false(kv.has_val[0]);
@@ -248,17 +251,17 @@ static void test_read_write_file(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cmdline_words),
-		cmocka_unit_test(test_cmdline_stop),
-		cmocka_unit_test(test_parse_numbers),
-		cmocka_unit_test(test_parse_bool),
-		cmocka_unit_test(test_errno_codes),
-		cmocka_unit_test(test_log_levels),
-		cmocka_unit_test(test_log_json_line),
-		cmocka_unit_test(test_bytebuf),
-		cmocka_unit_test(test_loop_timers_in_order),
-		cmocka_unit_test(test_loop_stop_pending_watcher),
-		cmocka_unit_test(test_read_write_file),
+	    cmocka_unit_test(test_cmdline_words),
+	    cmocka_unit_test(test_cmdline_stop),
+	    cmocka_unit_test(test_parse_numbers),
+	    cmocka_unit_test(test_parse_bool),
+	    cmocka_unit_test(test_errno_codes),
+	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_log_json_line),
+	    cmocka_unit_test(test_bytebuf),
+	    cmocka_unit_test(test_loop_timers_in_order),
+	    cmocka_unit_test(test_loop_stop_pending_watcher),
+	    cmocka_unit_test(test_read_write_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

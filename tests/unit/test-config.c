@@ -22,13 +22,14 @@ static void test_cmdline(void **state _unused_)
 {
 	struct agent_config c;
 	config_init(&c);
-	assert_int_equal(config_parse_cmdline(&c, "console=hvc0 agent.log=debug agent.debug_console "
-						  "agent.debug_console_vport=1026 agent.log_vport=1025 "
-						  "agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 "
-						  "agent.hotplug_timeout=10 agent.trace=false "
-						  "agent.container_pipe_size=65536 cgroup_no_v1=all "
-						  "agent.https_proxy=x"),
-			 0);
+	assert_int_equal(
+	    config_parse_cmdline(&c, "console=hvc0 agent.log=debug agent.debug_console "
+				     "agent.debug_console_vport=1026 agent.log_vport=1025 "
+				     "agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 "
+				     "agent.hotplug_timeout=10 agent.trace=false "
+				     "agent.container_pipe_size=65536 cgroup_no_v1=all "
+				     "agent.https_proxy=x"),
+	    0);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
 	assert_true(c.debug_console);
 	assert_int_equal(c.debug_console_vport, 1026);
@@ -68,8 +69,8 @@ static void test_env_then_flags(void **state _unused_)
 	config_parse_env(&c);
 	assert_string_equal(c.listen[0], "unix:///run/env.sock");
 	assert_int_equal(c.log_level, LOG_LEVEL_WARN);
-	char *argv[] = {"ember-agent", "--listen", "unix:///a", "-l", "vsock://-1:1024",
-			"--log-level", "trace", "--log-format", "text", NULL};
+	char *argv[] = {"ember-agent", "--listen", "unix:///a",	   "-l",   "vsock://-1:1024",
+			"--log-level", "trace",	   "--log-format", "text", NULL};
 	assert_int_equal(config_parse_args(&c, 9, argv), 0);
 	assert_int_equal(c.n_listen, 2);
 	assert_string_equal(c.listen[0], "unix:///a");
@@ -97,11 +98,11 @@ static void test_bad_flags(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_cmdline),
-		cmocka_unit_test(test_cmdline_invalid_values_keep_defaults),
-		cmocka_unit_test(test_env_then_flags),
-		cmocka_unit_test(test_bad_flags),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_cmdline),
+	    cmocka_unit_test(test_cmdline_invalid_values_keep_defaults),
+	    cmocka_unit_test(test_env_then_flags),
+	    cmocka_unit_test(test_bad_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,27 +22,32 @@ static Grpc__Spec *convert(const char *text, struct oci_dropped *drop, char *err
 static void test_full_config(void **state _unused_)
 {
 	static const char cfg[] =
-		"{\"ociVersion\": \"1.1.0\","
-		" \"process\": {\"terminal\": true, \"consoleSize\": {\"height\": 24, \"width\": 80},"
-		"  \"user\": {\"uid\": 1000, \"gid\": 100, \"additionalGids\": [5, 6], \"umask\": 18},"
-		"  \"args\": [\"sh\", \"-c\", \"true\"], \"env\": [\"PATH=/bin\"], \"cwd\": \"/w\","
-		"  \"capabilities\": {\"bounding\": [\"CAP_CHOWN\"], \"effective\": [\"CAP_KILL\"]},"
-		"  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 512}],"
-		"  \"noNewPrivileges\": true, \"oomScoreAdj\": -5},"
-		" \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
-		" \"hostname\": \"box\","
-		" \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
-		"   {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
-		"    \"options\": [\"nosuid\", \"mode=755\"]}],"
-		" \"annotations\": {\"a\": \"b\"},"
-		" \"linux\": {\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}],"
-		"   \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"},"
-		"   \"resources\": {\"memory\": {\"limit\": 1048576}, \"cpu\": {\"shares\": 512}},"
-		"   \"cgroupsPath\": \"/x\", \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\", \"path\": \"/n\"}],"
-		"   \"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229, \"fileMode\": 438}],"
-		"   \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}]},"
-		"   \"rootfsPropagation\": \"rslave\", \"maskedPaths\": [\"/proc/kcore\"], \"readonlyPaths\": [\"/proc/sys\"],"
-		"   \"timeOffsets\": {\"monotonic\": {\"secs\": 1}}, \"intelRdt\": {\"l3CacheSchema\": \"L3:0=f\"}}}";
+	    "{\"ociVersion\": \"1.1.0\","
+	    " \"process\": {\"terminal\": true, \"consoleSize\": {\"height\": 24, \"width\": 80},"
+	    "  \"user\": {\"uid\": 1000, \"gid\": 100, \"additionalGids\": [5, 6], \"umask\": 18},"
+	    "  \"args\": [\"sh\", \"-c\", \"true\"], \"env\": [\"PATH=/bin\"], \"cwd\": \"/w\","
+	    "  \"capabilities\": {\"bounding\": [\"CAP_CHOWN\"], \"effective\": [\"CAP_KILL\"]},"
+	    "  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 512}],"
+	    "  \"noNewPrivileges\": true, \"oomScoreAdj\": -5},"
+	    " \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
+	    " \"hostname\": \"box\","
+	    " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+	    "   {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+	    "    \"options\": [\"nosuid\", \"mode=755\"]}],"
+	    " \"annotations\": {\"a\": \"b\"},"
+	    " \"linux\": {\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}],"
+	    "   \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"},"
+	    "   \"resources\": {\"memory\": {\"limit\": 1048576}, \"cpu\": {\"shares\": 512}},"
+	    "   \"cgroupsPath\": \"/x\", \"namespaces\": [{\"type\": \"pid\"}, {\"type\": "
+	    "\"network\", \"path\": \"/n\"}],"
+	    "   \"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": "
+	    "229, \"fileMode\": 438}],"
+	    "   \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+	    "[\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}]},"
+	    "   \"rootfsPropagation\": \"rslave\", \"maskedPaths\": [\"/proc/kcore\"], "
+	    "\"readonlyPaths\": [\"/proc/sys\"],"
+	    "   \"timeOffsets\": {\"monotonic\": {\"secs\": 1}}, \"intelRdt\": {\"l3CacheSchema\": "
+	    "\"L3:0=f\"}}}";
 	struct oci_dropped drop;
 	char err[256];
 	Grpc__Spec *s = convert(cfg, &drop, err);
@@ -117,9 +122,9 @@ static void test_root_path(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_config),
-		cmocka_unit_test(test_errors_name_the_field),
-		cmocka_unit_test(test_root_path),
+	    cmocka_unit_test(test_full_config),
+	    cmocka_unit_test(test_errors_name_the_field),
+	    cmocka_unit_test(test_root_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,13 +92,14 @@ static int make_root(void **state _unused_)
 	if (!mkdtemp(root))
 		return -1;
 	char cmd[2048];
-	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %1$s/bin %1$s/etc %1$s/usr/bin && printf '#!/bin/sh\\n' > %1$s/bin/tool && "
-		 "chmod 755 %1$s/bin/tool && printf 'x' > %1$s/usr/bin/noexec && "
-		 "ln -s /bin/tool %1$s/usr/bin/link && ln -s ../../../../../etc %1$s/escape && "
-		 "printf 'user:x:1000:1001::/home/user:/bin/sh\\n' > %1$s/etc/passwd && "
-		 "printf 'wheel:x:10:user\\nuser:x:1001:\\n' > %1$s/etc/group",
-		 root);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "mkdir -p %1$s/bin %1$s/etc %1$s/usr/bin && printf '#!/bin/sh\\n' > %1$s/bin/tool && "
+	    "chmod 755 %1$s/bin/tool && printf 'x' > %1$s/usr/bin/noexec && "
+	    "ln -s /bin/tool %1$s/usr/bin/link && ln -s ../../../../../etc %1$s/escape && "
+	    "printf 'user:x:1000:1001::/home/user:/bin/sh\\n' > %1$s/etc/passwd && "
+	    "printf 'wheel:x:10:user\\nuser:x:1001:\\n' > %1$s/etc/group",
+	    root);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -125,7 +126,8 @@ static void test_find_executable(void **state _unused_)
 	assert_int_equal(ct_find_executable(&a, fd, "/bin/none", NULL, &exe), -ENOENT);
 	/* the host's /bin/sh is not the container's: absolute paths stay inside the root */
 	assert_int_equal(ct_find_executable(&a, fd, "sh", "/bin", &exe), -ENOENT);
-	/* a symlink climbing out of the root ends at the root: /escape/passwd is <root>/etc/passwd */
+	/* a symlink climbing out of the root ends at the root: /escape/passwd is <root>/etc/passwd
+	 */
 	char *text = NULL;
 	assert_int_equal(ct_read_in_root(fd, "/escape/passwd", 4096, &text), 0);
 	assert_non_null(strstr(text, "user:x:1000"));
@@ -239,8 +241,8 @@ static void test_plan_from_spec(void **state _unused_)
 
 	ct_plan_init(&p);
 	assert_int_equal(ct_plan_from_spec(&p, &spec, root, &nsc, err, sizeof(err)), 0);
-	assert_int_equal(p.clone_flags, CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWPID | CLONE_NEWIPC |
-						CLONE_NEWUTS | CLONE_NEWNET);
+	assert_int_equal(p.clone_flags, CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWPID |
+					    CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET);
 	assert_string_equal(p.hostname, "box");
 	assert_true(p.root_readonly);
 	assert_int_equal(p.root_propagation, MS_SLAVE | MS_REC);
@@ -287,12 +289,9 @@ static void test_plan_from_spec(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_passwd),
-		cmocka_unit_test(test_group),
-		cmocka_unit_test(test_mount_options),
-		cmocka_unit_test(test_find_executable),
-		cmocka_unit_test(test_plan_process),
-		cmocka_unit_test(test_plan_from_spec),
+	    cmocka_unit_test(test_passwd),	  cmocka_unit_test(test_group),
+	    cmocka_unit_test(test_mount_options), cmocka_unit_test(test_find_executable),
+	    cmocka_unit_test(test_plan_process),  cmocka_unit_test(test_plan_from_spec),
 	};
 	return cmocka_run_group_tests(tests, make_root, remove_root);
 }

@@ -69,7 +69,8 @@ static void test_split_at_every_byte(void **state _unused_)
 		struct seen s = {0};
 		ttrpc_parser_init(&p, 1024);
 		assert_int_equal(ttrpc_parser_feed(&p, b.data, split, on_frame, &s), 0);
-		assert_int_equal(ttrpc_parser_feed(&p, b.data + split, b.len - split, on_frame, &s), 0);
+		assert_int_equal(ttrpc_parser_feed(&p, b.data + split, b.len - split, on_frame, &s),
+				 0);
 		check_stream(&s);
 		assert_false(ttrpc_parser_mid_frame(&p));
 		ttrpc_parser_reset(&p);
@@ -97,7 +98,8 @@ static void test_oversize_discarded(void **state _unused_)
 		struct seen s = {0};
 		ttrpc_parser_init(&p, 64);
 		assert_int_equal(ttrpc_parser_feed(&p, b.data, split, on_frame, &s), 0);
-		assert_int_equal(ttrpc_parser_feed(&p, b.data + split, b.len - split, on_frame, &s), 0);
+		assert_int_equal(ttrpc_parser_feed(&p, b.data + split, b.len - split, on_frame, &s),
+				 0);
 		assert_int_equal(s.n, 2);
 		assert_true(s.oversize[0]);
 		assert_int_equal(s.h[0].stream_id, 7);
@@ -143,7 +145,8 @@ static void test_random_bytes(void **state _unused_)
 		while (off < sizeof(buf)) {
 			seed = seed * 1103515245 + 12345;
 			size_t n = MIN((size_t)(seed >> 20) % 300 + 1, sizeof(buf) - off);
-			assert_int_equal(ttrpc_parser_feed(&p, buf + off, n, count_frame, &frames), 0);
+			assert_int_equal(ttrpc_parser_feed(&p, buf + off, n, count_frame, &frames),
+					 0);
 			off += n;
 		}
 		ttrpc_parser_reset(&p);
@@ -170,12 +173,9 @@ static void test_callback_error_stops(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_roundtrip),
-		cmocka_unit_test(test_split_at_every_byte),
-		cmocka_unit_test(test_oversize_discarded),
-		cmocka_unit_test(test_frame_append_limit),
-		cmocka_unit_test(test_random_bytes),
-		cmocka_unit_test(test_callback_error_stops),
+	    cmocka_unit_test(test_header_roundtrip),   cmocka_unit_test(test_split_at_every_byte),
+	    cmocka_unit_test(test_oversize_discarded), cmocka_unit_test(test_frame_append_limit),
+	    cmocka_unit_test(test_random_bytes),       cmocka_unit_test(test_callback_error_stops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,15 +29,15 @@ static void test_cmdline(void **state _unused_)
 	struct init_config c;
 	assert_int_equal(init_config_init(&c), 0);
 	assert_int_equal(
-		init_config_parse_cmdline(
-			&c, "console=hvc0 quiet agent.log=debug ember.agent=/bin/agent "
-			    "ember.modules=virtio_pci,virtio-console,, ember.modules=9p "
-			    "ember.modopt=virtio_net:napi_tx=1 ember.modopt=virtio-net:foo=\"a b\" "
-			    "ember.modopt=bad ember.shutdown=reboot ember.shutdown_timeout=1500ms "
-			    "ember.log=kmsg ember.log_level=debug ember.boot_marker=port80 "
-			    "agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 "
-			    "ember.unknown=1 ember.flag -- init-arg\n"),
-		0);
+	    init_config_parse_cmdline(
+		&c, "console=hvc0 quiet agent.log=debug ember.agent=/bin/agent "
+		    "ember.modules=virtio_pci,virtio-console,, ember.modules=9p "
+		    "ember.modopt=virtio_net:napi_tx=1 ember.modopt=virtio-net:foo=\"a b\" "
+		    "ember.modopt=bad ember.shutdown=reboot ember.shutdown_timeout=1500ms "
+		    "ember.log=kmsg ember.log_level=debug ember.boot_marker=port80 "
+		    "agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 "
+		    "ember.unknown=1 ember.flag -- init-arg\n"),
+	    0);
 	assert_string_equal(c.agent, "/bin/agent");
 	assert_int_equal(c.n_modules, 3);
 	assert_string_equal(c.modules[0], "virtio_pci");
@@ -53,7 +53,8 @@ static void test_cmdline(void **state _unused_)
 	assert_null(c.debug_shell);
 	assert_int_equal(init_config_parse_cmdline(&c, "ember.debug_shell"), 0);
 	assert_string_equal(c.debug_shell, "/bin/sh");
-	assert_int_equal(init_config_parse_cmdline(&c, "ember.debug_shell=/bin/ash ember.debug_shell=x"), 0);
+	assert_int_equal(
+	    init_config_parse_cmdline(&c, "ember.debug_shell=/bin/ash ember.debug_shell=x"), 0);
 	assert_string_equal(c.debug_shell, "/bin/ash");
 	/* A later non-serial address means no port to wait for. */
 	assert_int_equal(init_config_parse_cmdline(&c, "agent.server_addr=vsock://-1:1024"), 0);
@@ -75,10 +76,11 @@ static void test_bad_values_keep_defaults(void **state _unused_)
 {
 	struct init_config c;
 	assert_int_equal(init_config_init(&c), 0);
-	assert_int_equal(init_config_parse_cmdline(&c, "ember.agent=relative ember.shutdown=explode "
-						       "ember.shutdown_timeout=-1 ember.log=tty "
-						       "ember.log_level=chatty ember.boot_marker=x "
-						       "ember.shutdown_timeout=10q ember.agent"),
+	assert_int_equal(init_config_parse_cmdline(&c,
+						   "ember.agent=relative ember.shutdown=explode "
+						   "ember.shutdown_timeout=-1 ember.log=tty "
+						   "ember.log_level=chatty ember.boot_marker=x "
+						   "ember.shutdown_timeout=10q ember.agent"),
 			 0);
 	assert_string_equal(c.agent, "/sbin/ember-agent");
 	assert_int_equal(c.shutdown, INIT_ACTION_POWEROFF);
@@ -87,8 +89,9 @@ static void test_bad_values_keep_defaults(void **state _unused_)
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(c.boot_marker, INIT_MARKER_NONE);
 	/* The last valid value wins. */
-	assert_int_equal(init_config_parse_cmdline(&c, "ember.shutdown=halt ember.shutdown=poweroff "
-						       "ember.boot_marker=firecracker"),
+	assert_int_equal(init_config_parse_cmdline(&c,
+						   "ember.shutdown=halt ember.shutdown=poweroff "
+						   "ember.boot_marker=firecracker"),
 			 0);
 	assert_int_equal(c.shutdown, INIT_ACTION_POWEROFF);
 	assert_int_equal(c.boot_marker, INIT_MARKER_FIRECRACKER);
@@ -168,19 +171,19 @@ static void test_modules_file(void **state _unused_)
 		      "last opt=1 other=2";
 	struct seen s = {0};
 	assert_int_equal(modules_file_foreach(text, collect, &s), 0);
-	assert_string_equal(s.text,
-			    "[virtio_pci|-][virtio_net|napi_tx=1][9p|-][vsock|-][last|opt=1 other=2]");
+	assert_string_equal(
+	    s.text, "[virtio_pci|-][virtio_net|napi_tx=1][9p|-][vsock|-][last|opt=1 other=2]");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_cmdline),
-		cmocka_unit_test(test_bad_values_keep_defaults),
-		cmocka_unit_test(test_durations_actions),
-		cmocka_unit_test(test_args),
-		cmocka_unit_test(test_modules_file),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_cmdline),
+	    cmocka_unit_test(test_bad_values_keep_defaults),
+	    cmocka_unit_test(test_durations_actions),
+	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_modules_file),
 	};
 	/* The parser warns about the bad values on purpose; keep the output readable. */
 	log_set_level(LOG_LEVEL_CRITICAL);

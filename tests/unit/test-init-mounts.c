@@ -56,16 +56,16 @@ static void test_table(void **state _unused_)
 }
 
 static const char mountinfo[] =
-	"22 1 0:21 / / rw,relatime - rootfs rootfs rw\n"
-	"23 22 0:22 / /proc rw,nosuid,nodev,noexec - proc proc rw\n"
-	"24 22 0:23 / /sys rw - sysfs sysfs rw\n"
-	"25 24 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n"
-	"26 22 0:5 / /dev rw - devtmpfs dev rw\n"
-	"27 22 0:30 / /run/kata-containers/shared/a\\040dir rw - 9p kataShared rw\n"
-	"28 22 0:31 / /tmp/t/root/proc rw - proc proc rw\n"
-	"29 22 0:32 / /tmp/t/root rw - tmpfs tmpfs rw\n"
-	"30 22 0:33 / /tmp/t/rootless rw - tmpfs tmpfs rw\n"
-	"31 22 0:34 / /tmp/t/root/back\\134slash rw - tmpfs tmpfs rw"; /* no final newline */
+    "22 1 0:21 / / rw,relatime - rootfs rootfs rw\n"
+    "23 22 0:22 / /proc rw,nosuid,nodev,noexec - proc proc rw\n"
+    "24 22 0:23 / /sys rw - sysfs sysfs rw\n"
+    "25 24 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n"
+    "26 22 0:5 / /dev rw - devtmpfs dev rw\n"
+    "27 22 0:30 / /run/kata-containers/shared/a\\040dir rw - 9p kataShared rw\n"
+    "28 22 0:31 / /tmp/t/root/proc rw - proc proc rw\n"
+    "29 22 0:32 / /tmp/t/root rw - tmpfs tmpfs rw\n"
+    "30 22 0:33 / /tmp/t/rootless rw - tmpfs tmpfs rw\n"
+    "31 22 0:34 / /tmp/t/root/back\\134slash rw - tmpfs tmpfs rw"; /* no final newline */
 
 static void test_mountinfo(void **state _unused_)
 {
@@ -120,9 +120,9 @@ static void test_cgroup_controllers(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_mountinfo),
-		cmocka_unit_test(test_cgroup_controllers),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_mountinfo),
+	    cmocka_unit_test(test_cgroup_controllers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,25 +15,25 @@
  * dependency lists written in modprobe's reverse order, a dash in a file name, compressed and
  * absolute paths, a cycle (cyc_a <-> cyc_b), a self cycle and a dependency with no line. */
 static const char fixture[] =
-	"kernel/drivers/virtio/virtio.ko:\n"
-	"kernel/drivers/virtio/virtio_ring.ko: kernel/drivers/virtio/virtio.ko\n"
-	"kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio_ring.ko "
-	"kernel/drivers/virtio/virtio.ko\n"
-	"kernel/net/9p/9pnet.ko:\n"
-	"kernel/net/9p/9pnet_virtio.ko: kernel/drivers/virtio/virtio_ring.ko "
-	"kernel/drivers/virtio/virtio.ko kernel/net/9p/9pnet.ko\n"
-	"kernel/fs/fscache/fscache.ko.xz:\n"
-	"kernel/fs/netfs/netfs.ko.xz: kernel/fs/fscache/fscache.ko.xz\n"
-	"kernel/fs/9p/9p.ko.xz:   kernel/net/9p/9pnet.ko\tkernel/fs/netfs/netfs.ko.xz\n"
-	"kernel/drivers/net/dummy-dev.ko:\n"
-	"/opt/extra/abs.ko: kernel/drivers/virtio/virtio.ko\n"
-	"kernel/cyc_a.ko: kernel/cyc_b.ko\n"
-	"kernel/cyc_b.ko: kernel/cyc_a.ko\n"
-	"kernel/uses_cyc.ko: kernel/cyc_a.ko\n"
-	"kernel/selfish.ko: kernel/selfish.ko\n"
-	"kernel/orphan.ko: kernel/not_there.ko\n"
-	"\n"
-	"garbage line without colon\n";
+    "kernel/drivers/virtio/virtio.ko:\n"
+    "kernel/drivers/virtio/virtio_ring.ko: kernel/drivers/virtio/virtio.ko\n"
+    "kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio_ring.ko "
+    "kernel/drivers/virtio/virtio.ko\n"
+    "kernel/net/9p/9pnet.ko:\n"
+    "kernel/net/9p/9pnet_virtio.ko: kernel/drivers/virtio/virtio_ring.ko "
+    "kernel/drivers/virtio/virtio.ko kernel/net/9p/9pnet.ko\n"
+    "kernel/fs/fscache/fscache.ko.xz:\n"
+    "kernel/fs/netfs/netfs.ko.xz: kernel/fs/fscache/fscache.ko.xz\n"
+    "kernel/fs/9p/9p.ko.xz:   kernel/net/9p/9pnet.ko\tkernel/fs/netfs/netfs.ko.xz\n"
+    "kernel/drivers/net/dummy-dev.ko:\n"
+    "/opt/extra/abs.ko: kernel/drivers/virtio/virtio.ko\n"
+    "kernel/cyc_a.ko: kernel/cyc_b.ko\n"
+    "kernel/cyc_b.ko: kernel/cyc_a.ko\n"
+    "kernel/uses_cyc.ko: kernel/cyc_a.ko\n"
+    "kernel/selfish.ko: kernel/selfish.ko\n"
+    "kernel/orphan.ko: kernel/not_there.ko\n"
+    "\n"
+    "garbage line without colon\n";
 
 static const char builtin[] = "kernel/drivers/virtio/virtio_mmio.ko\nkernel/fs/ext4/ext4.ko\n";
 
@@ -166,7 +166,8 @@ static void test_load_missing_file(void **state _unused_)
 	 * are ones no host has loaded (/sys/module/NAME would make them "already loaded"). */
 	assert_int_equal(kmod_load_file("/nonexistent/x.ko", "ember_test_x", NULL), -ENOENT);
 	struct kmod_db *db = NULL;
-	char *text = strdup("kernel/ember_test_a.ko: kernel/ember_test_b.ko\nkernel/ember_test_b.ko:\n");
+	char *text =
+	    strdup("kernel/ember_test_a.ko: kernel/ember_test_b.ko\nkernel/ember_test_b.ko:\n");
 	assert_int_equal(kmod_db_parse("/nonexistent", text, NULL, &db), 0);
 	struct kmod_plan p;
 	assert_int_equal(kmod_plan_init(&p, db), 0);
@@ -182,12 +183,9 @@ static void test_load_missing_file(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_normalize),
-		cmocka_unit_test(test_parse_lookup),
-		cmocka_unit_test(test_chain),
-		cmocka_unit_test(test_cycle_missing_builtin),
-		cmocka_unit_test(test_db_open),
-		cmocka_unit_test(test_load_missing_file),
+	    cmocka_unit_test(test_name_normalize), cmocka_unit_test(test_parse_lookup),
+	    cmocka_unit_test(test_chain),	   cmocka_unit_test(test_cycle_missing_builtin),
+	    cmocka_unit_test(test_db_open),	   cmocka_unit_test(test_load_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

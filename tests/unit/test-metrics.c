@@ -126,26 +126,30 @@ static void test_cpu_time(void **state _unused_)
 static void test_netdev_and_diskstats(void **state _unused_)
 {
 	struct bytebuf b = {0};
-	assert_int_equal(metrics_guest_netdev(&b,
-			"Inter-|   Receive                            |  Transmit\n"
-			" face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
-			"packets errs drop fifo colls carrier compressed\n"
-			"    lo:    3267      29    0    0    0     0          0         0     3267      "
-			"29    0    0    0     0       0          0\n"
-			"  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"),
-			 0);
+	assert_int_equal(
+	    metrics_guest_netdev(
+		&b,
+		"Inter-|   Receive                            |  Transmit\n"
+		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
+		"packets errs drop fifo colls carrier compressed\n"
+		"    lo:    3267      29    0    0    0     0          0         0     3267      "
+		"29    0    0    0     0       0          0\n"
+		"  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"),
+	    0);
 	const char *t = text(&b);
 	assert_null(prom_check(t));
 	assert_contains(t, "kata_guest_netdev_stat{interface=\"lo\",item=\"recv_bytes\"} 3267\n");
-	assert_contains(t, "kata_guest_netdev_stat{interface=\"eth0\",item=\"sent_compressed\"} 16\n");
-	assert_contains(t, "kata_guest_netdev_stat{interface=\"eth0\",item=\"recv_multicast\"} 8\n");
+	assert_contains(t,
+			"kata_guest_netdev_stat{interface=\"eth0\",item=\"sent_compressed\"} 16\n");
+	assert_contains(t,
+			"kata_guest_netdev_stat{interface=\"eth0\",item=\"recv_multicast\"} 8\n");
 	assert_null(strstr(t, "Inter-"));
 	assert_null(strstr(t, "\"face"));
 	bytebuf_free(&b);
 
-	assert_int_equal(metrics_guest_diskstats(&b,
-			"   7       0 loop0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n"
-			" 254       0 vda 100 0 800 10 0 0 0 0 0 12 10\n"),
+	assert_int_equal(metrics_guest_diskstats(
+			     &b, "   7       0 loop0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n"
+				 " 254       0 vda 100 0 800 10 0 0 0 0 0 12 10\n"),
 			 0);
 	t = text(&b);
 	assert_null(prom_check(t));
@@ -161,17 +165,17 @@ static void test_agent_process(void **state _unused_)
 	struct bytebuf b = {0};
 	/* A comm with spaces and parentheses must not shift the fields. */
 	struct metrics_proc p = {
-		.stat = "42 (a) b) c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 3 0 1000 "
-			"10485760 300 18446744073709551615\n",
-		.status = "Name:\tember-agent\nVmPeak:\t   3060 kB\nVmRSS:\t    1200 kB\n"
-			  "voluntary_ctxt_switches:\t9\n",
-		.io = "rchar: 6976\nwchar: 12\nsyscr: 10\n",
-		.open_fds = 7,
-		.max_fds = 1024,
-		.ticks_per_sec = 100,
-		.page_size = 4096,
-		.boot_time_sec = 1700000000,
-		.scrape_count = 5,
+	    .stat = "42 (a) b) c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 3 0 1000 "
+		    "10485760 300 18446744073709551615\n",
+	    .status = "Name:\tember-agent\nVmPeak:\t   3060 kB\nVmRSS:\t    1200 kB\n"
+		      "voluntary_ctxt_switches:\t9\n",
+	    .io = "rchar: 6976\nwchar: 12\nsyscr: 10\n",
+	    .open_fds = 7,
+	    .max_fds = 1024,
+	    .ticks_per_sec = 100,
+	    .page_size = 4096,
+	    .boot_time_sec = 1700000000,
+	    .scrape_count = 5,
 	};
 	assert_int_equal(metrics_agent_process(&b, &p), 0);
 	const char *t = text(&b);
@@ -225,14 +229,14 @@ static void test_collect(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_family_and_samples),
-		cmocka_unit_test(test_label_escaping),
-		cmocka_unit_test(test_meminfo),
-		cmocka_unit_test(test_loadavg),
-		cmocka_unit_test(test_cpu_time),
-		cmocka_unit_test(test_netdev_and_diskstats),
-		cmocka_unit_test(test_agent_process),
-		cmocka_unit_test(test_collect),
+	    cmocka_unit_test(test_family_and_samples),
+	    cmocka_unit_test(test_label_escaping),
+	    cmocka_unit_test(test_meminfo),
+	    cmocka_unit_test(test_loadavg),
+	    cmocka_unit_test(test_cpu_time),
+	    cmocka_unit_test(test_netdev_and_diskstats),
+	    cmocka_unit_test(test_agent_process),
+	    cmocka_unit_test(test_collect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

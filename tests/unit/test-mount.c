@@ -102,29 +102,37 @@ static void test_path_below(void **state _unused_)
 	assert_string_equal(rel, "a");
 
 	static const char *const outside[] = {
-		"/run/kata-containers", "/run/kata-containers/", "/run/kata-containers-x/a",
-		"/run/kata", "/etc/passwd", "/run/kata-containers/a/../../../etc",
-		"/run/kata-containers/..", "/run/kata-containers/./a", "/run/kata-containers/a/.",
+	    "/run/kata-containers",
+	    "/run/kata-containers/",
+	    "/run/kata-containers-x/a",
+	    "/run/kata",
+	    "/etc/passwd",
+	    "/run/kata-containers/a/../../../etc",
+	    "/run/kata-containers/..",
+	    "/run/kata-containers/./a",
+	    "/run/kata-containers/a/.",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(outside); i++)
 		if (path_below(outside[i], "/run/kata-containers", &rel) != -EPERM)
 			fail_msg("'%s' accepted", outside[i]);
-	assert_int_equal(path_below("run/kata-containers/a", "/run/kata-containers", &rel), -EINVAL);
+	assert_int_equal(path_below("run/kata-containers/a", "/run/kata-containers", &rel),
+			 -EINVAL);
 	assert_int_equal(path_below("", "/run/kata-containers", &rel), -EINVAL);
 	assert_int_equal(path_below(NULL, "/run/kata-containers", &rel), -EINVAL);
 	/* Names that merely start with dots are names. */
-	assert_int_equal(path_below("/run/kata-containers/..data/.x", "/run/kata-containers", &rel), 0);
+	assert_int_equal(path_below("/run/kata-containers/..data/.x", "/run/kata-containers", &rel),
+			 0);
 }
 
 static void test_path_normalize(void **state _unused_)
 {
 	static const char *const cases[][2] = {
-		{"/run/kata-containers/shared/containers/", "/run/kata-containers/shared/containers"},
-		{"/run//kata-containers///x//", "/run/kata-containers/x"},
-		{"/", "/"},
-		{"//", "/"},
-		{"a/b", "a/b"},
-		{"", ""},
+	    {"/run/kata-containers/shared/containers/", "/run/kata-containers/shared/containers"},
+	    {"/run//kata-containers///x//", "/run/kata-containers/x"},
+	    {"/", "/"},
+	    {"//", "/"},
+	    {"a/b", "a/b"},
+	    {"", ""},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *out = NULL;
@@ -232,8 +240,12 @@ static void test_spec_update_devices(void **state _unused_)
 {
 	Grpc__Spec *s = make_spec();
 	struct storage_device devs[] = {
-		{.container_path = "/dev/xvdb", .type = 'b', .major = 254, .minor = 32, .node = "/dev/vdc"},
-		{.container_path = "", .type = 'b', .major = 254, .minor = 48, .node = "/dev/vdd"},
+	    {.container_path = "/dev/xvdb",
+	     .type = 'b',
+	     .major = 254,
+	     .minor = 32,
+	     .node = "/dev/vdc"},
+	    {.container_path = "", .type = 'b', .major = 254, .minor = 48, .node = "/dev/vdd"},
 	};
 	char msg[STORAGE_MSG_MAX] = "";
 	assert_int_equal(storage_spec_update_devices(s, devs, 2, msg, sizeof(msg)), 0);
@@ -261,8 +273,8 @@ static void test_spec_update_devices_errors(void **state _unused_)
 {
 	char msg[STORAGE_MSG_MAX] = "";
 	Grpc__Spec *s = make_spec();
-	struct storage_device missing = {.container_path = "/dev/xvdz", .type = 'b', .major = 254,
-					 .node = "/dev/vde"};
+	struct storage_device missing = {
+	    .container_path = "/dev/xvdz", .type = 'b', .major = 254, .node = "/dev/vde"};
 	assert_int_equal(storage_spec_update_devices(s, &missing, 1, msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "/dev/xvdz"));
 	protobuf_c_message_free_unpacked(&s->base, NULL);
@@ -270,8 +282,16 @@ static void test_spec_update_devices_errors(void **state _unused_)
 	s = make_spec();
 	s->linux_->devices[0]->minor = 16; /* both spec entries now claim host 8:16 */
 	struct storage_device two[] = {
-		{.container_path = "/dev/xvda", .type = 'b', .major = 254, .minor = 0, .node = "/dev/vda"},
-		{.container_path = "/dev/xvdb", .type = 'b', .major = 254, .minor = 16, .node = "/dev/vdb"},
+	    {.container_path = "/dev/xvda",
+	     .type = 'b',
+	     .major = 254,
+	     .minor = 0,
+	     .node = "/dev/vda"},
+	    {.container_path = "/dev/xvdb",
+	     .type = 'b',
+	     .major = 254,
+	     .minor = 16,
+	     .node = "/dev/vdb"},
 	};
 	assert_int_equal(storage_spec_update_devices(s, two, 2, msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "8:16"));
@@ -279,21 +299,22 @@ static void test_spec_update_devices_errors(void **state _unused_)
 
 	/* No Linux section at all: a device that names a container path cannot be placed. */
 	Grpc__Spec bare = GRPC__SPEC__INIT;
-	assert_int_equal(storage_spec_update_devices(&bare, &missing, 1, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(storage_spec_update_devices(&bare, &missing, 1, msg, sizeof(msg)),
+			 -EINVAL);
 	assert_int_equal(storage_spec_update_devices(NULL, NULL, 0, msg, sizeof(msg)), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_options_9p_as_the_go_runtime_sends_them),
-		cmocka_unit_test(test_options_flags_and_data),
-		cmocka_unit_test(test_options_loop_refused),
-		cmocka_unit_test(test_path_below),
-		cmocka_unit_test(test_path_normalize),
-		cmocka_unit_test(test_beneath),
-		cmocka_unit_test(test_spec_update_devices),
-		cmocka_unit_test(test_spec_update_devices_errors),
+	    cmocka_unit_test(test_options_9p_as_the_go_runtime_sends_them),
+	    cmocka_unit_test(test_options_flags_and_data),
+	    cmocka_unit_test(test_options_loop_refused),
+	    cmocka_unit_test(test_path_below),
+	    cmocka_unit_test(test_path_normalize),
+	    cmocka_unit_test(test_beneath),
+	    cmocka_unit_test(test_spec_update_devices),
+	    cmocka_unit_test(test_spec_update_devices_errors),
 	};
 	log_set_level(LOG_LEVEL_CRITICAL);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,7 @@ static void test_ip_parse(void **state _unused_)
 	assert_int_equal(net_ip_parse("::ffff:10.0.0.1", &ip), 0);
 	assert_int_equal(ip.family, AF_INET6);
 
-	const char *bad[] = {"",          "10.1.2",    "10.1.2.256",  "10.1.2.3/24",
+	const char *bad[] = {"",	  "10.1.2",    "10.1.2.256",  "10.1.2.3/24",
 			     " 10.1.2.3", "10.1.2.3 ", "fd00:::1",    "hello",
 			     "1.2.3.4.5", "010.1.2.3", "fd00::1%eth0"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
@@ -175,8 +175,8 @@ static void test_ifname(void **state _unused_)
 static void test_ccw_id(void **state _unused_)
 {
 	const char *good[] = {"0.0.0001", "fe.3.ffff", "0.1.ABCD"};
-	const char *bad[] = {"",        "0.0.001", "0.4.0001",    "0.0.00001",
-			     "0.0",     "02/00",   "0.0.0001 ",   "100.0.0001",
+	const char *bad[] = {"",	"0.0.001", "0.4.0001",	  "0.0.00001",
+			     "0.0",	"02/00",   "0.0.0001 ",	  "100.0.0001",
 			     ".0.0001", "0..0001", "0000:00:02.0"};
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
 		assert_true(net_ccw_id_valid(good[i]));
@@ -191,7 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ip_parse), cmocka_unit_test(test_prefixlen),
 	    cmocka_unit_test(test_cidr),     cmocka_unit_test(test_ip_format),
-	    cmocka_unit_test(test_mac),      cmocka_unit_test(test_ifname),
+	    cmocka_unit_test(test_mac),	     cmocka_unit_test(test_ifname),
 	    cmocka_unit_test(test_ccw_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,11 +12,8 @@
 #include <linux/vm_sockets.h>
 
 static const struct rpc_method methods[] = {
-	{"CreateContainer", NULL, NULL},
-	{"ExecProcess", NULL, NULL},
-	{"CopyFile", NULL, NULL},
-	{"SetPolicy", NULL, NULL},
-	{"GetMetrics", NULL, NULL},
+    {"CreateContainer", NULL, NULL}, {"ExecProcess", NULL, NULL}, {"CopyFile", NULL, NULL},
+    {"SetPolicy", NULL, NULL},	     {"GetMetrics", NULL, NULL},
 };
 static const struct rpc_service svc = {"grpc.AgentService", methods, ARRAY_SIZE(methods)};
 
@@ -143,9 +140,9 @@ static void test_bounds(void **state _unused_)
 	free(text);
 
 	/* An embedded NUL would hide the rest of the text from a reviewer. */
-	assert_int_equal(policy_parse("default allow\0deny ExecProcess", 31, &svc, &p, err,
-				      sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    policy_parse("default allow\0deny ExecProcess", 31, &svc, &p, err, sizeof(err)),
+	    -EINVAL);
 	assert_null(p);
 
 	/* A line with more words than the parser splits is an error, not a truncation. */
@@ -193,9 +190,8 @@ static void test_peer_filter(void **state _unused_)
 	assert_true(guest_peer_allowed(&g, (struct sockaddr *)&sun, sizeof(sun), "test"));
 
 	/* ember.allow_cid=1,3 (vsock_loopback in tests, a sibling VM) */
-	assert_int_equal(guest_parse_cid_list("1,3", g.allow_cids, GUEST_MAX_ALLOW_CIDS,
-					      &g.n_allow_cids),
-			 0);
+	assert_int_equal(
+	    guest_parse_cid_list("1,3", g.allow_cids, GUEST_MAX_ALLOW_CIDS, &g.n_allow_cids), 0);
 	assert_true(vsock_peer(&g, 1));
 	assert_true(vsock_peer(&g, 3));
 	assert_true(vsock_peer(&g, VMADDR_CID_HOST));
@@ -209,16 +205,16 @@ static void test_peer_filter(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_allow_with_denials),
-		cmocka_unit_test(test_default_deny_with_allowances),
-		cmocka_unit_test(test_repeats_of_the_same_verdict_are_fine),
-		cmocka_unit_test(test_no_policy_allows_everything),
-		cmocka_unit_test(test_deny_all),
-		cmocka_unit_test(test_bad_lines_are_named),
-		cmocka_unit_test(test_missing_default),
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_cid_list),
-		cmocka_unit_test(test_peer_filter),
+	    cmocka_unit_test(test_default_allow_with_denials),
+	    cmocka_unit_test(test_default_deny_with_allowances),
+	    cmocka_unit_test(test_repeats_of_the_same_verdict_are_fine),
+	    cmocka_unit_test(test_no_policy_allows_everything),
+	    cmocka_unit_test(test_deny_all),
+	    cmocka_unit_test(test_bad_lines_are_named),
+	    cmocka_unit_test(test_missing_default),
+	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_cid_list),
+	    cmocka_unit_test(test_peer_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,10 +58,10 @@ static int setup(void **state _unused_)
 	mk(root, "/a");
 	mk(root, "/a/b");
 	mkfile("a/b/file");
-	ln("/a", "abs");                 /* absolute, inside */
-	ln("b", "a/rel");                /* relative, inside */
+	ln("/a", "abs");		 /* absolute, inside */
+	ln("b", "a/rel");		 /* relative, inside */
 	ln("../../outside", "evil_rel"); /* relative escape attempt */
-	ln(outside, "evil_abs");         /* absolute path of the host directory */
+	ln(outside, "evil_abs");	 /* absolute path of the host directory */
 	ln("../../../../../..", "dotdot");
 	ln("a/../../outside/secret", "evil_mid");
 	ln("loop", "loop");
@@ -99,7 +99,7 @@ static void expect_ino(const char *path, int flags, const char *real)
 	assert_int_equal(fstat(fd, &st), 0);
 	if (st.st_ino != ino_of(real))
 		fail_msg("%s resolved to the wrong file (walk=%d)", path,
-		         security_resolve_force_walk);
+			 security_resolve_force_walk);
 	close(fd);
 }
 
@@ -110,7 +110,7 @@ static void expect_err(const char *path, int flags, int err)
 		close(fd);
 	if (fd != -err)
 		fail_msg("%s (walk=%d): got %d (%s), want -%s", path, security_resolve_force_walk,
-		         fd, fd < 0 ? strerror(-fd) : "an fd", strerror(err));
+			 fd, fd < 0 ? strerror(-fd) : "an fd", strerror(err));
 }
 
 static void resolution_cases(void)
@@ -275,8 +275,8 @@ static void test_mkdir_in_root(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_openat2),       cmocka_unit_test(test_walk),
-	    cmocka_unit_test(test_magic_links),   cmocka_unit_test(test_walk_limits),
+	    cmocka_unit_test(test_openat2),	  cmocka_unit_test(test_walk),
+	    cmocka_unit_test(test_magic_links),	  cmocka_unit_test(test_walk_limits),
 	    cmocka_unit_test(test_mkdir_in_root),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

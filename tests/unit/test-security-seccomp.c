@@ -51,7 +51,7 @@ static Grpc__LinuxSyscall *prof_add(struct prof *p, const char *name, const char
 }
 
 static void prof_arg(struct prof *p, Grpc__LinuxSyscall *sc, uint64_t index, const char *op,
-                     uint64_t value, uint64_t value2)
+		     uint64_t value, uint64_t value2)
 {
 	size_t i = (size_t)(sc - p->sc), a = sc->n_args++;
 	assert_true(a < ARRAY_SIZE(p->arg[0]));
@@ -180,10 +180,10 @@ static void test_errno_rule(void **state _unused_)
 	/* an allow list with an ERRNO default (Docker's shape) */
 	prof_init(&p, "SCMP_ACT_ERRNO");
 	/* what the child and a sanitizer runtime use on the way out */
-	const char *allowed[] = {"exit",    "exit_group",   "getppid",      "write",
-	                         "close",   "rt_sigreturn", "brk",          "mmap",
-	                         "munmap",  "sigaltstack",  "rt_sigaction", "rt_sigprocmask",
-	                         "madvise", "mprotect",     "getpid",       "gettid"};
+	const char *allowed[] = {"exit",    "exit_group",   "getppid",	    "write",
+				 "close",   "rt_sigreturn", "brk",	    "mmap",
+				 "munmap",  "sigaltstack",  "rt_sigaction", "rt_sigprocmask",
+				 "madvise", "mprotect",	    "getpid",	    "gettid"};
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
 		prof_add(&p, allowed[i], "SCMP_ACT_ALLOW");
 	compile_ok(&p, &b);
@@ -200,12 +200,12 @@ static void test_kill_and_flags(void **state _unused_)
 	prof_add(&p, "mkdir", "SCMP_ACT_KILL_PROCESS");
 	prof_add(&p, "mkdirat", "SCMP_ACT_KILL_PROCESS");
 	char *flags[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-	                 "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
+			 "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
 	p.s.flags = flags;
 	p.s.n_flags = 3;
 	compile_ok(&p, &b);
 	assert_int_equal(b.flags, SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG |
-	                              SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+				      SECCOMP_FILTER_FLAG_SPEC_ALLOW);
 	assert_int_equal(in_filtered_child(&b, do_mkdir), -SIGSYS);
 	security_bpf_free(&b);
 }
@@ -221,7 +221,7 @@ static void test_arg_operators(void **state _unused_)
 	compile_ok(&p, &b);
 	assert_int_equal(in_filtered_child(&b, dup_0x13), EPERM);
 	assert_int_equal(in_filtered_child(&b, dup_0x23),
-	                 EBADF); /* not matched: the kernel's answer */
+			 EBADF); /* not matched: the kernel's answer */
 	security_bpf_free(&b);
 
 	/* two comparisons of the same argument OR (each its own rule, like runc) */
@@ -245,8 +245,8 @@ static void test_arg_operators(void **state _unused_)
 	security_bpf_free(&b);
 
 	/* every operator name is known */
-	const char *ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",       "SCMP_CMP_EQ",
-	                     "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
+	const char *ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",	"SCMP_CMP_EQ",
+			     "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
 	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
 		prof_init(&p, "SCMP_ACT_ALLOW");
 		sc = prof_add(&p, "personality", "SCMP_ACT_ERRNO");
@@ -377,7 +377,7 @@ static void test_bounds(void **state _unused_)
 
 	/* the compile-time budget: rules x architectures^2, argument rules weigh more */
 	char *arches[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
-	                  "SCMP_ARCH_AARCH64"};
+			  "SCMP_ARCH_AARCH64"};
 	s.architectures = arches;
 	s.n_architectures = 4;
 	s.n_syscalls = 600; /* 600 x 16 units */
@@ -401,9 +401,9 @@ static void test_supported(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_errno_rule),    cmocka_unit_test(test_kill_and_flags),
+	    cmocka_unit_test(test_errno_rule),	  cmocka_unit_test(test_kill_and_flags),
 	    cmocka_unit_test(test_arg_operators), cmocka_unit_test(test_names_and_arches),
-	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_malformed),	  cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_supported),
 	};
 	log_set_level(LOG_LEVEL_CRITICAL);

@@ -14,10 +14,10 @@
 
 /* Docker's default capability set, and what /proc/PID/status shows for it. */
 static char *docker_caps[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
     "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",
 };
 #define DOCKER_CAP_MASK UINT64_C(0x00000000a80425fb)
 
@@ -95,9 +95,9 @@ static void test_sysctl_rules(void **state _unused_)
 {
 	struct security_ns all = {true, true, true}, none = {false, false, false};
 	char err[SECURITY_ERR_MAX] = "";
-	const char *ipc[] = {"kernel.msgmax", "kernel.msgmnb",          "kernel.msgmni",
-	                     "kernel.sem",    "kernel.shmall",          "kernel.shmmax",
-	                     "kernel.shmmni", "kernel.shm_rmid_forced", "fs.mqueue.msg_max"};
+	const char *ipc[] = {"kernel.msgmax", "kernel.msgmnb",		"kernel.msgmni",
+			     "kernel.sem",    "kernel.shmall",		"kernel.shmmax",
+			     "kernel.shmmni", "kernel.shm_rmid_forced", "fs.mqueue.msg_max"};
 	for (size_t i = 0; i < ARRAY_SIZE(ipc); i++) {
 		assert_int_equal(security_sysctl_check(ipc[i], &all, err, sizeof(err)), 0);
 		assert_int_equal(security_sysctl_check(ipc[i], &none, err, sizeof(err)), -EINVAL);
@@ -106,12 +106,12 @@ static void test_sysctl_rules(void **state _unused_)
 	}
 	assert_int_equal(security_sysctl_check("net.ipv4.ip_forward", &all, err, sizeof(err)), 0);
 	assert_int_equal(security_sysctl_check("net.ipv4.ip_forward", &none, err, sizeof(err)),
-	                 -EINVAL);
+			 -EINVAL);
 	assert_non_null(strstr(err, "'net.ipv4.ip_forward'"));
 	assert_non_null(strstr(err, "network"));
 	assert_int_equal(security_sysctl_check("kernel.domainname", &all, err, sizeof(err)), 0);
 	assert_int_equal(security_sysctl_check("kernel.domainname", &none, err, sizeof(err)),
-	                 -EINVAL);
+			 -EINVAL);
 	assert_int_equal(security_sysctl_check("kernel.hostname", &all, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "kernel.hostname"));
 	assert_int_equal(security_sysctl_check("vm.swappiness", &all, err, sizeof(err)), -EINVAL);
@@ -126,27 +126,27 @@ static void test_proc_mount_rules(void **state _unused_)
 	char err[SECURITY_ERR_MAX] = "";
 	assert_int_equal(security_check_mount("/proc", "proc", "proc", false, err, sizeof(err)), 0);
 	assert_int_equal(security_check_mount("/proc/", "proc", "proc", false, err, sizeof(err)),
-	                 0);
+			 0);
 	assert_int_equal(security_check_mount("/proc", "tmpfs", "tmpfs", false, err, sizeof(err)),
-	                 -EINVAL);
+			 -EINVAL);
 	assert_non_null(strstr(err, "'tmpfs'"));
 	/* a bind over /proc must come from a procfs */
 	assert_int_equal(security_check_mount("/proc", "bind", "/proc", true, err, sizeof(err)), 0);
 	assert_int_equal(security_check_mount("/proc", "bind", "/tmp", true, err, sizeof(err)),
-	                 -EINVAL);
+			 -EINVAL);
 	assert_non_null(strstr(err, "'/tmp'"));
 	/* lxcfs-style files are fine, nothing else below /proc */
 	const char *ok[] = {"/proc/cpuinfo",   "/proc/diskstats", "/proc/meminfo", "/proc/stat",
-	                    "/proc/swaps",     "/proc/uptime",    "/proc/loadavg", "/proc/net/dev",
-	                    "//proc//cpuinfo", "/proc/./meminfo"};
+			    "/proc/swaps",     "/proc/uptime",	  "/proc/loadavg", "/proc/net/dev",
+			    "//proc//cpuinfo", "/proc/./meminfo"};
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		assert_int_equal(security_check_mount(ok[i], "bind", "/var/lib/lxcfs/proc/x", true,
-		                                      err, sizeof(err)),
-		                 0);
-	const char *refused[] = {"/proc/sys",           "/proc/sys/kernel/core_pattern",
-	                         "/proc/kcore",         "/proc/1",
-	                         "/proc/net",           "/proc/cpuinfo/x",
-	                         "/proc//sysrq-trigger"};
+						      err, sizeof(err)),
+				 0);
+	const char *refused[] = {"/proc/sys",		"/proc/sys/kernel/core_pattern",
+				 "/proc/kcore",		"/proc/1",
+				 "/proc/net",		"/proc/cpuinfo/x",
+				 "/proc//sysrq-trigger"};
 	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
 		assert_int_equal(
 		    security_check_mount(refused[i], "bind", "/tmp/x", true, err, sizeof(err)),
@@ -158,13 +158,13 @@ static void test_proc_mount_rules(void **state _unused_)
 		    -EINVAL);
 	}
 	assert_int_equal(security_check_mount("/proc/../etc", "bind", "/x", true, err, sizeof(err)),
-	                 -EINVAL);
+			 -EINVAL);
 	assert_int_equal(security_check_mount("proc", "proc", "proc", false, err, sizeof(err)),
-	                 -EINVAL);
+			 -EINVAL);
 	/* outside /proc: not our business */
 	assert_int_equal(security_check_mount("/procfoo", "bind", "/x", true, err, sizeof(err)), 0);
 	assert_int_equal(security_check_mount("/sys", "sysfs", "sysfs", false, err, sizeof(err)),
-	                 0);
+			 0);
 }
 
 static void test_path_clean(void **state _unused_)
@@ -258,13 +258,13 @@ static void test_plan_sysctls_and_paths(void **state _unused_)
 
 	/* malformed keys */
 	const char *bad_keys[] = {"net..ipv4", "../etc/x", "net/../../x", "net.ipv4.",
-	                          "",          "a b",      "net/ipv4/"};
+				  "",	       "a b",	   "net/ipv4/"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad_keys); i++) {
 		f.sysctl[0].key = (char *)bad_keys[i];
 		f.lx.n_sysctl = 1;
 		security_plan_init(&p);
 		assert_int_equal(security_plan_from_spec(&p, &f.spec, &ns, err, sizeof(err)),
-		                 -EINVAL);
+				 -EINVAL);
 		security_plan_done(&p);
 	}
 	f.lx.n_sysctl = 0;
@@ -372,7 +372,7 @@ static void test_plan_exec_inherits(void **state _unused_)
 	struct security_plan exec3;
 	security_plan_init(&exec3);
 	assert_int_equal(security_plan_for_exec(&exec3, &eproc, container, err, sizeof(err)),
-	                 -EINVAL);
+			 -EINVAL);
 	assert_non_null(strstr(err, "CAP_NOPE"));
 	security_plan_done(&exec3);
 
@@ -415,7 +415,7 @@ static void test_child_caps_applied(void **state _unused_)
 	p.caps_set = true;
 	p.cap_last = security_cap_last();
 	p.caps = (struct security_caps){DOCKER_CAP_MASK, DOCKER_CAP_MASK, 0, DOCKER_CAP_MASK,
-	                                UINT64_C(1) << 10};
+					UINT64_C(1) << 10};
 	p.caps.inheritable = UINT64_C(1) << 10; /* ambient needs it inheritable */
 	pid_t pid = fork();
 	assert_true(pid >= 0);

@@ -52,11 +52,11 @@ static void h_nothing(struct rpc_call *call _unused_, void *request _unused_)
 }
 
 static const struct rpc_method methods[] = {
-	{"Echo", &grpc__check_request__descriptor, h_echo},
-	{"Park", &grpc__check_request__descriptor, h_park},
-	{"Later", &grpc__check_request__descriptor, h_later},
-	{"Nothing", &grpc__check_request__descriptor, h_nothing},
-	{"Unimpl", &grpc__check_request__descriptor, NULL},
+    {"Echo", &grpc__check_request__descriptor, h_echo},
+    {"Park", &grpc__check_request__descriptor, h_park},
+    {"Later", &grpc__check_request__descriptor, h_later},
+    {"Nothing", &grpc__check_request__descriptor, h_nothing},
+    {"Unimpl", &grpc__check_request__descriptor, NULL},
 };
 static const struct rpc_service svc = {"test.Svc", methods, ARRAY_SIZE(methods)};
 
@@ -67,7 +67,6 @@ struct fixture {
 	struct ev_timer stop;
 	struct bytebuf in;
 };
-
 
 static void stop_cb(struct ev_loop *loop, struct ev_timer *t _unused_)
 {
@@ -116,7 +115,8 @@ static void send_req(struct fixture *f, uint32_t id, const char *service, const 
 		req.service = (char *)arg;
 		len = protobuf_c_message_pack(&req.base, payload);
 	}
-	assert_int_equal(ttrpc_request_frame_append(&b, id, service, method, payload, len, timeout), 0);
+	assert_int_equal(ttrpc_request_frame_append(&b, id, service, method, payload, len, timeout),
+			 0);
 	assert_int_equal(loop_write(f->peer, b.data, b.len), 0);
 	bytebuf_free(&b);
 }
@@ -159,7 +159,7 @@ static int read_replies(struct fixture *f, struct reply *out, int max)
 		out[k].version[0] = '\0';
 		if (r.code == 0 && r.payload.len) {
 			Grpc__VersionCheckResponse *v = grpc__version_check_response__unpack(
-				NULL, r.payload.len, r.payload.ptr);
+			    NULL, r.payload.len, r.payload.ptr);
 			assert_non_null(v);
 			snprintf(out[k].version, sizeof(out[k].version), "%s", v->agent_version);
 			grpc__version_check_response__free_unpacked(v, NULL);
@@ -213,7 +213,7 @@ static void test_parked_out_of_order_and_deadline(void **state)
 	struct fixture *f = *state;
 	struct reply r[8];
 	send_req(f, 1, "test.Svc", "Park", NULL, 30 * NSEC_PER_MSEC); /* expires */
-	send_req(f, 3, "test.Svc", "Park", NULL, 0);                  /* parked forever */
+	send_req(f, 3, "test.Svc", "Park", NULL, 0);		      /* parked forever */
 	send_req(f, 5, "test.Svc", "Echo", "after", 0);
 	run_for_ms(f, 100);
 	assert_int_equal(read_replies(f, r, 8), 2);
@@ -287,11 +287,11 @@ static void test_completed_later(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dispatch_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_parked_out_of_order_and_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inflight_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversize_keeps_connection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_completed_later, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dispatch_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parked_out_of_order_and_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inflight_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversize_keeps_connection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_completed_later, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,10 +65,11 @@ static int teardown(void **state _unused_)
 
 static void test_uevent_parse(void **state _unused_)
 {
-	static const char msg[] = "add@/devices/pci0000:00/0000:00:02.0/virtio1/block/vda\0"
-				  "ACTION=add\0DEVPATH=/devices/pci0000:00/0000:00:02.0/virtio1/block/vda\0"
-				  "SUBSYSTEM=block\0MAJOR=254\0MINOR=0\0DEVNAME=vda\0DEVTYPE=disk\0"
-				  "SEQNUM=1234";
+	static const char msg[] =
+	    "add@/devices/pci0000:00/0000:00:02.0/virtio1/block/vda\0"
+	    "ACTION=add\0DEVPATH=/devices/pci0000:00/0000:00:02.0/virtio1/block/vda\0"
+	    "SUBSYSTEM=block\0MAJOR=254\0MINOR=0\0DEVNAME=vda\0DEVTYPE=disk\0"
+	    "SEQNUM=1234";
 	struct uevent ev;
 	/* The kernel terminates every field; an unterminated last one is dropped. */
 	assert_int_equal(uevent_parse(msg, sizeof(msg) - 1, &ev), 0);
@@ -124,8 +125,10 @@ static void test_pci_path_parse(void **state _unused_)
 	assert_int_equal(p.slot[1], 2);
 
 	static const char *const bad[] = {
-		"", "/", "02/", "/02", "0g", "123", "02.8", "02.", ".1", "20/00", "02.1.2",
-		"00/00/00/00/00/00/00/00/00/00/00/00/00/00/00/00/00", "02//03", "-1", "2 ",
+	    "",	      "/",     "02/",	 "/02",
+	    "0g",     "123",   "02.8",	 "02.",
+	    ".1",     "20/00", "02.1.2", "00/00/00/00/00/00/00/00/00/00/00/00/00/00/00/00/00",
+	    "02//03", "-1",    "2 ",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		if (pci_path_parse(bad[i], &p) != -EINVAL)
@@ -186,7 +189,8 @@ static void test_pci_path_platform_root(void **state _unused_)
 	/* device-tree arm64: the root bus hangs off the PCIe controller's platform device. */
 	mkdirs("/devices/platform/4010000000.pcie/pci0000:00/0000:00:01.0/pci_bus/0000:01");
 	char *s = resolve("01/00");
-	assert_string_equal(s, "/devices/platform/4010000000.pcie/pci0000:00/0000:00:01.0/0000:01:00.0");
+	assert_string_equal(
+	    s, "/devices/platform/4010000000.pcie/pci0000:00/0000:00:01.0/0000:01:00.0");
 	free(s);
 	assert_null(resolve("20/00/02")); /* no pxb root there */
 }
@@ -237,8 +241,7 @@ static void test_find_present_pci_block(void **state _unused_)
 
 static void test_find_present_scsi(void **state _unused_)
 {
-	mkdev("block", "sdb",
-	      "/devices/platform/host0/target0:0:1/0:0:1:2/block/sdb",
+	mkdev("block", "sdb", "/devices/platform/host0/target0:0:1/0:0:1:2/block/sdb",
 	      "MAJOR=8\nMINOR=16\nDEVNAME=sdb\nDEVTYPE=disk\n");
 	char *re = NULL;
 	assert_int_equal(uevent_regex_scsi_block(1, 2, &re), 0);
@@ -397,15 +400,15 @@ static void test_memory_online(void **state _unused_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uevent_parse),
-		cmocka_unit_test(test_pci_path_parse),
-		cmocka_unit_test_setup_teardown(test_pci_path_to_devpath, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pci_path_platform_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_find_present_pci_block, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_find_present_scsi, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wait_then_uevent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memory_online, setup, teardown),
+	    cmocka_unit_test(test_uevent_parse),
+	    cmocka_unit_test(test_pci_path_parse),
+	    cmocka_unit_test_setup_teardown(test_pci_path_to_devpath, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pci_path_platform_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_find_present_pci_block, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_find_present_scsi, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wait_then_uevent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory_online, setup, teardown),
 	};
 	log_set_level(LOG_LEVEL_CRITICAL);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,8 @@
 #include "health.pb-c.h"
 
 static const ProtobufCServiceDescriptor *const services[] = {
-	&grpc__agent_service__descriptor,
-	&grpc__health__descriptor,
+    &grpc__agent_service__descriptor,
+    &grpc__health__descriptor,
 };
 
 static int read_json_arg(const char *arg, json_object **ret)
@@ -73,6 +73,6 @@ static int cmd_call(struct ctl *ctl, int argc, char **argv)
 }
 
 const struct ctl_command ctl_commands_call[] = {
-	{"call", "[SVC/]METHOD [JSON|@FILE|-]", "any RPC; request and reply as JSON", cmd_call},
-	{},
+    {"call", "[SVC/]METHOD [JSON|@FILE|-]", "any RPC; request and reply as JSON", cmd_call},
+    {},
 };

@@ -25,7 +25,7 @@ static int cmd_stats(struct ctl *ctl, int argc, char **argv)
 	ProtobufCMessage *resp = NULL;
 	req.container_id = argv[1];
 	int r = ctl_call(ctl, SVC, "StatsContainer", &req.base,
-	                 &grpc__stats_container_response__descriptor, &resp);
+			 &grpc__stats_container_response__descriptor, &resp);
 	if (r == CTL_EXIT_OK) {
 		ctl_print_json(resp);
 		protobuf_c_message_free_unpacked(resp, NULL);
@@ -82,7 +82,7 @@ static int cmd_update(struct ctl *ctl, int argc, char **argv)
 	req.container_id = argv[1];
 	req.resources = (Grpc__LinuxResources *)res;
 	r = ctl_call(ctl, SVC, "UpdateContainer", &req.base, &google__protobuf__empty__descriptor,
-	             &resp);
+		     &resp);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	protobuf_c_message_free_unpacked(res, NULL);
@@ -127,7 +127,7 @@ static int cmd_oom_events(struct ctl *ctl, int argc, char **argv)
 		Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
 		ProtobufCMessage *resp = NULL;
 		int r = ctl_call(ctl, SVC, "GetOOMEvent", &req.base, &grpc__oomevent__descriptor,
-		                 &resp);
+				 &resp);
 		if (r != CTL_EXIT_OK)
 			return r;
 		printf("%s\n", ((Grpc__OOMEvent *)resp)->container_id);

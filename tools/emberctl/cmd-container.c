@@ -15,8 +15,8 @@
 static int reply_empty_call(struct ctl *ctl, const char *method, const ProtobufCMessage *req)
 {
 	ProtobufCMessage *resp = NULL;
-	int r = ctl_call(ctl, "grpc.AgentService", method, req, &google__protobuf__empty__descriptor,
-			 &resp);
+	int r = ctl_call(ctl, "grpc.AgentService", method, req,
+			 &google__protobuf__empty__descriptor, &resp);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return r;
@@ -36,7 +36,8 @@ static int load_spec(const char *bundle, Grpc__Spec **ret)
 	enum json_tokener_error jerr;
 	json_object *j = json_tokener_parse_verbose(text, &jerr);
 	if (!j) {
-		fprintf(stderr, "emberctl: %s: invalid JSON: %s\n", path, json_tokener_error_desc(jerr));
+		fprintf(stderr, "emberctl: %s: invalid JSON: %s\n", path,
+			json_tokener_error_desc(jerr));
 		return -EINVAL;
 	}
 	struct oci_dropped drop;
@@ -126,8 +127,8 @@ static int stream_stdio(struct ctl *ctl, const char *cid, const char *eid, bool 
 		return CTL_EXIT_TRANSPORT;
 	}
 	bool stdin_open = input;
-	if ((r = send_read(&s, false, &s.out_id)) < 0 || (!tty && (r = send_read(&s, true, &s.err_id)) < 0) ||
-	    (r = rpc_client_flush(s.c)) < 0)
+	if ((r = send_read(&s, false, &s.out_id)) < 0 ||
+	    (!tty && (r = send_read(&s, true, &s.err_id)) < 0) || (r = rpc_client_flush(s.c)) < 0)
 		goto transport;
 	while (!s.out_eof || !s.err_eof) {
 		struct pollfd p[2] = {{.fd = rpc_client_fd(s.c), .events = POLLIN},
@@ -148,7 +149,8 @@ static int stream_stdio(struct ctl *ctl, const char *cid, const char *eid, bool 
 			uint8_t buf[32768];
 			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 			if (n <= 0)
-				stdin_open = false; /* CloseStdin: an empty write as runtime-rs does */
+				stdin_open =
+				    false; /* CloseStdin: an empty write as runtime-rs does */
 			if ((r = send_write(&s, buf, n > 0 ? (size_t)n : 0)) < 0 ||
 			    (r = rpc_client_flush(s.c)) < 0)
 				goto transport;
@@ -164,7 +166,8 @@ static int stream_stdio(struct ctl *ctl, const char *cid, const char *eid, bool 
 		if (id == s.write_id && s.writing) {
 			s.writing = false;
 			if (st.code != RPC_OK) {
-				fprintf(stderr, "emberctl: stdin: %s: %s\n", rpc_code_name(st.code), st.message);
+				fprintf(stderr, "emberctl: stdin: %s: %s\n", rpc_code_name(st.code),
+					st.message);
 				stdin_open = false;
 			}
 			continue;
@@ -173,11 +176,13 @@ static int stream_stdio(struct ctl *ctl, const char *cid, const char *eid, bool 
 		if (id != s.out_id && !is_err)
 			continue;
 		if (st.code != RPC_OK) {
-			fprintf(stderr, "emberctl: read: %s: %s\n", rpc_code_name(st.code), st.message);
+			fprintf(stderr, "emberctl: read: %s: %s\n", rpc_code_name(st.code),
+				st.message);
 			rpc_client_free(s.c);
 			return CTL_EXIT_RPC;
 		}
-		Grpc__ReadStreamResponse *resp = grpc__read_stream_response__unpack(NULL, pl.len, pl.ptr);
+		Grpc__ReadStreamResponse *resp =
+		    grpc__read_stream_response__unpack(NULL, pl.len, pl.ptr);
 		if (!resp) {
 			r = -EBADMSG;
 			goto transport;
@@ -341,10 +346,13 @@ static int cmd_kill(struct ctl *ctl, int argc, char **argv)
 		if (parse_u32(argv[2], &sig) < 0) {
 			int s = -1;
 			const char *name = startswith(argv[2], "SIG") ?: argv[2];
-			static const struct { const char *n; int s; } names[] = {
-				{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-				{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM},
-				{"STOP", SIGSTOP}, {"CONT", SIGCONT},
+			static const struct {
+				const char *n;
+				int s;
+			} names[] = {
+			    {"HUP", SIGHUP},   {"INT", SIGINT},	  {"QUIT", SIGQUIT},
+			    {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+			    {"TERM", SIGTERM}, {"STOP", SIGSTOP}, {"CONT", SIGCONT},
 			};
 			for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 				if (streq(name, names[i].n))
@@ -408,13 +416,13 @@ static int cmd_sandbox(struct ctl *ctl, int argc, char **argv)
 }
 
 const struct ctl_command ctl_commands_container[] = {
-	{"run", "[-i] [--pidns] BUNDLE [ID]", "run an OCI bundle; exits with its status", cmd_run},
-	{"create", "[--pidns] BUNDLE ID", "create a container (not started)", cmd_create},
-	{"start", "ID", "start a created container", cmd_start},
-	{"exec", "[-i] [-t] ID EXEC_ID ARGS...", "run a process in a container", cmd_exec},
-	{"kill", "ID [SIGNAL] [EXEC_ID]", "signal a container (default SIGTERM)", cmd_kill},
-	{"wait", "ID [EXEC_ID]", "wait for a process; prints its status", cmd_wait},
-	{"rm", "ID", "remove a container (kills what is left)", cmd_rm},
-	{"sandbox", "create [OPTS] | destroy", "CreateSandbox / DestroySandbox", cmd_sandbox},
-	{},
+    {"run", "[-i] [--pidns] BUNDLE [ID]", "run an OCI bundle; exits with its status", cmd_run},
+    {"create", "[--pidns] BUNDLE ID", "create a container (not started)", cmd_create},
+    {"start", "ID", "start a created container", cmd_start},
+    {"exec", "[-i] [-t] ID EXEC_ID ARGS...", "run a process in a container", cmd_exec},
+    {"kill", "ID [SIGNAL] [EXEC_ID]", "signal a container (default SIGTERM)", cmd_kill},
+    {"wait", "ID [EXEC_ID]", "wait for a process; prints its status", cmd_wait},
+    {"rm", "ID", "remove a container (kills what is left)", cmd_rm},
+    {"sandbox", "create [OPTS] | destroy", "CreateSandbox / DestroySandbox", cmd_sandbox},
+    {},
 };

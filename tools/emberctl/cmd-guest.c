@@ -172,10 +172,10 @@ static int cmd_console(struct ctl *ctl, int argc, char **argv _unused_)
 }
 
 const struct ctl_command ctl_commands_guest[] = {
-	{"metrics", NULL, "GetMetrics: prints the Prometheus text", cmd_metrics},
-	{"set-policy", "FILE|-", "SetPolicy from a file (docs/policy.md)", cmd_set_policy},
-	{"set-time", "[SEC [USEC]]", "SetGuestDateTime (default: this host's clock)", cmd_set_time},
-	{"logs", NULL, "stream the log port (--addr is the log port)", cmd_logs},
-	{"console", NULL, "attach to the debug console (--addr is its port)", cmd_console},
-	{},
+    {"metrics", NULL, "GetMetrics: prints the Prometheus text", cmd_metrics},
+    {"set-policy", "FILE|-", "SetPolicy from a file (docs/policy.md)", cmd_set_policy},
+    {"set-time", "[SEC [USEC]]", "SetGuestDateTime (default: this host's clock)", cmd_set_time},
+    {"logs", NULL, "stream the log port (--addr is the log port)", cmd_logs},
+    {"console", NULL, "attach to the debug console (--addr is its port)", cmd_console},
+    {},
 };

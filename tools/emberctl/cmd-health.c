@@ -14,7 +14,7 @@ static int cmd_check(struct ctl *ctl, int argc, char **argv _unused_)
 		return r;
 	Grpc__HealthCheckResponse *h = (Grpc__HealthCheckResponse *)resp;
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&grpc__health_check_response__serving_status__descriptor, h->status);
+	    &grpc__health_check_response__serving_status__descriptor, h->status);
 	printf("%s\n", v ? v->name : "UNKNOWN");
 	r = h->status == GRPC__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING ? 0 : CTL_EXIT_RPC;
 	protobuf_c_message_free_unpacked(resp, NULL);
@@ -38,7 +38,7 @@ static int cmd_version(struct ctl *ctl, int argc, char **argv _unused_)
 }
 
 const struct ctl_command ctl_commands_health[] = {
-	{"check", NULL, "grpc.Health/Check: prints SERVING", cmd_check},
-	{"version", NULL, "grpc.Health/Version", cmd_version},
-	{},
+    {"check", NULL, "grpc.Health/Check: prints SERVING", cmd_check},
+    {"version", NULL, "grpc.Health/Version", cmd_version},
+    {},
 };

@@ -160,10 +160,10 @@ static int cmd_volume_stats(struct ctl *ctl, int argc, char **argv)
 }
 
 const struct ctl_command ctl_commands_storage[] = {
-	{"copy-file", "LOCAL REMOTE", "CopyFile: push a file, directory or symlink (1 MiB chunks)",
-	 cmd_copy_file},
-	{"guest-details", NULL, "GetGuestDetails", cmd_guest_details},
-	{"volume-stats", "PATH", "GetVolumeStats: bytes and inodes of a guest volume",
-	 cmd_volume_stats},
-	{},
+    {"copy-file", "LOCAL REMOTE", "CopyFile: push a file, directory or symlink (1 MiB chunks)",
+     cmd_copy_file},
+    {"guest-details", NULL, "GetGuestDetails", cmd_guest_details},
+    {"volume-stats", "PATH", "GetVolumeStats: bytes and inodes of a guest volume",
+     cmd_volume_stats},
+    {},
 };

@@ -38,9 +38,8 @@ struct ctl_command {
 /* Connects on first use. */
 int ctl_connect(struct ctl *ctl);
 /* A unary call; prints a failure and returns the exit status; *resp set on success. */
-int ctl_call(struct ctl *ctl, const char *service, const char *method,
-	     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
-	     ProtobufCMessage **resp);
+int ctl_call(struct ctl *ctl, const char *service, const char *method, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp);
 /* Prints a message as one line of JSON on stdout. */
 void ctl_print_json(const ProtobufCMessage *m);
 

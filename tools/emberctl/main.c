@@ -4,20 +4,15 @@
 
 #include <getopt.h>
 
-extern const struct ctl_command ctl_commands_net[]; /* cmd-net.c */
-extern const struct ctl_command ctl_commands_storage[]; /* cmd-storage.c */
+extern const struct ctl_command ctl_commands_net[];	  /* cmd-net.c */
+extern const struct ctl_command ctl_commands_storage[];	  /* cmd-storage.c */
 extern const struct ctl_command ctl_commands_container[]; /* cmd-container.c */
-extern const struct ctl_command ctl_commands_guest[]; /* cmd-guest.c */
-extern const struct ctl_command ctl_commands_cgroup[]; /* cmd-cgroup.c */
+extern const struct ctl_command ctl_commands_guest[];	  /* cmd-guest.c */
+extern const struct ctl_command ctl_commands_cgroup[];	  /* cmd-cgroup.c */
 
 static const struct ctl_command *const command_tables[] = {
-	ctl_commands_health,
-	ctl_commands_call,
-	ctl_commands_net,
-	ctl_commands_storage,
-	ctl_commands_container,
-	ctl_commands_guest,
-	ctl_commands_cgroup,
+    ctl_commands_health,    ctl_commands_call,	ctl_commands_net,    ctl_commands_storage,
+    ctl_commands_container, ctl_commands_guest, ctl_commands_cgroup,
 };
 
 int ctl_connect(struct ctl *ctl)
@@ -36,9 +31,8 @@ int ctl_connect(struct ctl *ctl)
 	return r;
 }
 
-int ctl_call(struct ctl *ctl, const char *service, const char *method,
-	     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
-	     ProtobufCMessage **resp)
+int ctl_call(struct ctl *ctl, const char *service, const char *method, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
 {
 	struct rpc_status st;
 	int r = ctl_connect(ctl);
@@ -62,19 +56,22 @@ int ctl_call(struct ctl *ctl, const char *service, const char *method,
 void ctl_print_json(const ProtobufCMessage *m)
 {
 	json_object *j = pbjson_from_message(m);
-	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: emberctl [--addr ADDR] [--timeout SECONDS] COMMAND [ARGS...]\n"
-		   "Talk to an ember (or Kata) agent over ttrpc.\n\n"
-		   "  -a, --addr ADDR      unix:///path, vsock://CID:PORT, hvsock:///vmm.sock:PORT,\n"
-		   "                       serial:///host/socket (default: $EMBERCTL_ADDR)\n"
-		   "  -t, --timeout SECS   per-call deadline, sent as timeout_nano (default 60; 0 = none)\n"
-		   "  -h, --help           this help\n"
-		   "  -V, --version        version\n\nCommands:\n");
+	fprintf(f,
+		"Usage: emberctl [--addr ADDR] [--timeout SECONDS] COMMAND [ARGS...]\n"
+		"Talk to an ember (or Kata) agent over ttrpc.\n\n"
+		"  -a, --addr ADDR      unix:///path, vsock://CID:PORT, hvsock:///vmm.sock:PORT,\n"
+		"                       serial:///host/socket (default: $EMBERCTL_ADDR)\n"
+		"  -t, --timeout SECS   per-call deadline, sent as timeout_nano (default 60; 0 = "
+		"none)\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        version\n\nCommands:\n");
 	for (size_t t = 0; t < ARRAY_SIZE(command_tables); t++)
 		for (const struct ctl_command *c = command_tables[t]; c->name; c++)
 			fprintf(f, "  %-10s %-28s %s\n", c->name, c->args ? c->args : "", c->help);
@@ -83,16 +80,16 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"addr", required_argument, NULL, 'a'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{},
+	    {"addr", required_argument, NULL, 'a'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {},
 	};
 	struct ctl ctl = {
-		.addr = getenv("EMBERCTL_ADDR"),
-		.timeout_ns = 60 * NSEC_PER_SEC,
-		.connect_timeout_ms = 5000,
+	    .addr = getenv("EMBERCTL_ADDR"),
+	    .timeout_ns = 60 * NSEC_PER_SEC,
+	    .connect_timeout_ms = 5000,
 	};
 	uint64_t secs;
 	int c;

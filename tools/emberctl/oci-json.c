@@ -11,7 +11,7 @@
 #include <strings.h>
 
 static const ProtobufCFieldDescriptor *field_by_json_name(const ProtobufCMessageDescriptor *d,
-							   const char *key)
+							  const char *key)
 {
 	if (d == &grpc__spec__descriptor && streq(key, "ociVersion"))
 		key = "Version";
@@ -65,8 +65,8 @@ static json_object *prune(const ProtobufCMessageDescriptor *d, json_object *j, c
 				v = json_object_new_array();
 				for (size_t i = 0; i < json_object_array_length(val); i++)
 					json_object_array_add(
-						v, prune(f->descriptor, json_object_array_get_idx(val, i),
-							 sub, drop));
+					    v, prune(f->descriptor,
+						     json_object_array_get_idx(val, i), sub, drop));
 			} else {
 				v = prune(f->descriptor, val, sub, drop);
 			}

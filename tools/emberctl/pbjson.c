@@ -127,9 +127,8 @@ static int set_scalar(const ProtobufCFieldDescriptor *f, void *dst, json_object 
 	case PROTOBUF_C_TYPE_ENUM: {
 		const ProtobufCEnumDescriptor *ed = f->descriptor;
 		if (json_object_is_type(j, json_type_string)) {
-			const ProtobufCEnumValue *v =
-				protobuf_c_enum_descriptor_get_value_by_name(ed,
-									     json_object_get_string(j));
+			const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(
+			    ed, json_object_get_string(j));
 			if (v) {
 				*(int *)dst = v->value;
 				return 0;
@@ -303,7 +302,7 @@ static json_object *scalar_to_json(const ProtobufCFieldDescriptor *f, const void
 		return json_object_new_boolean(*(const protobuf_c_boolean *)src);
 	case PROTOBUF_C_TYPE_ENUM: {
 		const ProtobufCEnumValue *v =
-			protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)src);
+		    protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)src);
 		return v ? json_object_new_string(v->name) : json_object_new_int(*(const int *)src);
 	}
 	case PROTOBUF_C_TYPE_STRING: {
