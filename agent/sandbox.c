@@ -193,3 +193,16 @@ void sandbox_free(struct agent *a)
 	free(sb);
 	a->sandbox = NULL;
 }
+
+struct parked *parked_new(struct rpc_call *call, struct process *p, enum parked_kind kind)
+{
+	struct parked *w = calloc(1, sizeof(*w));
+	if (!w) {
+		rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	w->call = call;
+	w->proc = p;
+	w->kind = kind;
+	return w;
+}

@@ -54,6 +54,9 @@ struct parked {
 	size_t size, done;
 };
 
+/* A zeroed parked entry for call on p; NULL after answering RESOURCE_EXHAUSTED. */
+struct parked *parked_new(struct rpc_call *call, struct process *p, enum parked_kind kind);
+
 struct stream {
 	struct process *proc;
 	int fd;

@@ -149,14 +149,9 @@ static void read_stream(struct rpc_call *call, Grpc__ReadStreamRequest *req, boo
 	/* With a tty, stderr is not used: the pty carries everything (Kata). */
 	if (list_empty(&s->readers) && stream_try_read(p, s, call, len))
 		return;
-	struct parked *r = calloc(1, sizeof(*r));
-	if (!r) {
-		rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+	struct parked *r = parked_new(call, p, PARKED_READ);
+	if (!r)
 		return;
-	}
-	r->call = call;
-	r->proc = p;
-	r->kind = PARKED_READ;
 	r->stream = s;
 	r->len = len;
 	list_add_tail(&s->readers, &r->node);
@@ -300,14 +295,9 @@ void svc_write_stdin(struct rpc_call *call, void *request)
 		rpc_call_reply(call, &resp.base);
 		return;
 	}
-	struct parked *w = calloc(1, sizeof(*w));
-	if (!w) {
-		rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+	struct parked *w = parked_new(call, p, PARKED_WRITE);
+	if (!w)
 		return;
-	}
-	w->call = call;
-	w->proc = p;
-	w->kind = PARKED_WRITE;
 	w->data = req->data.data; /* the request lives as long as the call */
 	w->size = req->data.len;
 	if (list_empty(&p->writers) && stdin_try_write(p, w)) {

@@ -184,14 +184,9 @@ void svc_wait_process(struct rpc_call *call, void *request)
 		rpc_call_reply_error(call, RPC_UNAVAILABLE, "the sandbox is being destroyed");
 		return;
 	}
-	struct parked *w = calloc(1, sizeof(*w));
-	if (!w) {
-		rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+	struct parked *w = parked_new(call, p, PARKED_WAIT);
+	if (!w)
 		return;
-	}
-	w->call = call;
-	w->proc = p;
-	w->kind = PARKED_WAIT;
 	list_add_tail(&p->waiters, &w->node);
 	rpc_call_park(call, waiter_cancel, w);
 }

@@ -188,6 +188,10 @@ enum rpc_code {
 	RPC_UNAUTHENTICATED = 16,
 };
 
+/* Formats a message naming what failed into err (for an RPC reply) and returns r, so that
+ * `return errbuf_printf(err, errsz, -EINVAL, "bad '%s'", x);` reports and fails in one go. */
+int errbuf_printf(char *err, size_t errsz, int r, const char *fmt, ...) _printf_(4, 5);
+
 /* The one errno -> status table. err may be positive or negative. */
 enum rpc_code errno_to_rpc_code(int err);
 /* "NOT_FOUND" etc; "UNKNOWN_CODE(n)" style text is never returned: unknown -> "UNKNOWN". */

@@ -119,3 +119,12 @@ int safe_close(int fd)
 	}
 	return -1;
 }
+
+int errbuf_printf(char *err, size_t errsz, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+	return r;
+}

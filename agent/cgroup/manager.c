@@ -16,16 +16,6 @@
 	(CG_MASK(CG_CPU) | CG_MASK(CG_MEMORY) | CG_MASK(CG_PIDS) | CG_MASK(CG_IO) |                \
 	 CG_MASK(CG_HUGETLB))
 
-static int fail(char *err, size_t errsz, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 		   struct cgroup_mgr **ret)
 {
@@ -234,8 +224,8 @@ static int apply(struct cgroup *cg, int parent_fd, struct cgroup_writes *ws, cha
 			 ws->ignored);
 	int r = cpusets_best_effort(cg, parent_fd, ws);
 	if (r < 0)
-		return fail(err, errsz, r, "container %s: reading the guest's cpusets: %s", cg->id,
-			    strerror(-r));
+		return errbuf_printf(err, errsz, r, "container %s: reading the guest's cpusets: %s",
+				     cg->id, strerror(-r));
 	return cgroup_apply_writes(cg->dir_fd, ws, err, errsz);
 }
 
@@ -245,15 +235,15 @@ static int check_available(struct cgroup_mgr *m, const struct cgroup_writes *ws,
 	if (!ws->controllers)
 		return 0;
 	if (!m->mnt)
-		return fail(err, errsz, -CGROUP_ENOCTRL, "%s: the guest has no cgroup v2 hierarchy",
-			    ws->w[0].what);
+		return errbuf_printf(err, errsz, -CGROUP_ENOCTRL,
+				     "%s: the guest has no cgroup v2 hierarchy", ws->w[0].what);
 	unsigned avail = hierarchy_available(m);
 	for (size_t i = 0; i < ws->n; i++)
 		if (!(avail & CG_MASK(ws->w[i].controller)))
-			return fail(err, errsz, -CGROUP_ENOCTRL,
-				    "%s: the cgroup controller '%s' is not available in %s",
-				    ws->w[i].what, cgroup_controller_name(ws->w[i].controller),
-				    m->base_abs);
+			return errbuf_printf(
+			    err, errsz, -CGROUP_ENOCTRL,
+			    "%s: the cgroup controller '%s' is not available in %s", ws->w[i].what,
+			    cgroup_controller_name(ws->w[i].controller), m->base_abs);
 	return 0;
 }
 
@@ -264,9 +254,9 @@ int cgroup_refuse_unplaced(const Grpc__LinuxResources *res, char *err, size_t er
 	if (r < 0)
 		return r;
 	if (ws.n)
-		return fail(err, errsz, -CGROUP_ENOCTRL,
-			    "%s: the container has no cgroup (no cgroup v2 hierarchy)",
-			    ws.w[0].what);
+		return errbuf_printf(err, errsz, -CGROUP_ENOCTRL,
+				     "%s: the container has no cgroup (no cgroup v2 hierarchy)",
+				     ws.w[0].what);
 	return 0;
 }
 
@@ -291,17 +281,17 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		return r;
 	snprintf(rel, sizeof(rel), "%s%s%s", m->prefix, *m->prefix ? "/" : "", spec_rel);
 	if (cgroup_find(m, id))
-		return fail(err, errsz, -EEXIST, "container %s already has a cgroup", id);
+		return errbuf_printf(err, errsz, -EEXIST, "container %s already has a cgroup", id);
 	struct cgroup *other = find_rel(m, rel);
 	if (other && other->dying)
-		return fail(
+		return errbuf_printf(
 		    err, errsz, -EBUSY,
 		    "cgroup '%s' is still being emptied: processes of the removed container "
 		    "%s are exiting",
 		    rel, other->id);
 	if (other)
-		return fail(err, errsz, -EEXIST, "cgroup '%s' belongs to container %s", rel,
-			    other->id);
+		return errbuf_printf(err, errsz, -EEXIST, "cgroup '%s' belongs to container %s",
+				     rel, other->id);
 
 	/* Outside the VM only what is asked for: enabling controllers for statistics alone
 	 * would change a cgroup shared with the rest of the host (its root, often). */
@@ -335,7 +325,8 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 	cg->dir_fd = openat(parent_fd, strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel,
 			    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (cg->dir_fd < 0) {
-		r = fail(err, errsz, -errno, "cgroup '%s': open: %s", rel, strerror(errno));
+		r = errbuf_printf(err, errsz, -errno, "cgroup '%s': open: %s", rel,
+				  strerror(errno));
 		goto fail;
 	}
 	if (!created) {
@@ -343,8 +334,8 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		 * containers would share one set of limits. */
 		r = cgroup_populated(cg);
 		if (r != 0) {
-			r = fail(err, errsz, r < 0 ? r : -EBUSY,
-				 "cgroup '%s' exists and still holds processes", rel);
+			r = errbuf_printf(err, errsz, r < 0 ? r : -EBUSY,
+					  "cgroup '%s' exists and still holds processes", rel);
 			goto fail;
 		}
 	}
@@ -386,8 +377,8 @@ int cgroup_update(struct cgroup *cg, const Grpc__LinuxResources *res, char *err,
 	} else {
 		parent_fd = open_parent(m, cg->rel);
 		if (parent_fd < 0)
-			return fail(err, errsz, parent_fd, "cgroup '%s': %s", cg->path,
-				    strerror(-parent_fd));
+			return errbuf_printf(err, errsz, parent_fd, "cgroup '%s': %s", cg->path,
+					     strerror(-parent_fd));
 	}
 	return apply(cg, parent_fd, &ws, err, errsz);
 }

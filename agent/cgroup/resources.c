@@ -69,16 +69,6 @@ uint32_t cgroup_blkio_to_io_weight(uint32_t weight)
 	return 1 + (weight - 10) * 9999 / 990;
 }
 
-static int fail(char *err, size_t errsz, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 void cgroup_writes_free(struct cgroup_writes *ws)
 {
 	for (size_t i = 0; i < ws->n; i++) {
@@ -136,8 +126,8 @@ static int limit_text(int64_t v, const char *name, char buf[32], char *err, size
 		return 0;
 	}
 	if (v < 0)
-		return fail(err, errsz, -EINVAL,
-			    "%s %" PRId64 ": must be positive or -1 (unlimited)", name, v);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "%s %" PRId64 ": must be positive or -1 (unlimited)", name, v);
 	snprintf(buf, 32, "%" PRId64, v);
 	return 0;
 }
@@ -163,18 +153,19 @@ static int plan_memory(const Grpc__LinuxMemory *m, struct cgroup_writes *ws, cha
 		ADD(ws, CG_MEMORY, "memory.swap.max", CGW_OPTIONAL, "max", "memory swap -1");
 	} else if (m->swap) {
 		if (m->swap < 0)
-			return fail(err, errsz, -EINVAL,
-				    "memory swap %" PRId64 ": must be positive or -1 (unlimited)",
-				    m->swap);
+			return errbuf_printf(
+			    err, errsz, -EINVAL,
+			    "memory swap %" PRId64 ": must be positive or -1 (unlimited)", m->swap);
 		if (m->limit <= 0)
-			return fail(err, errsz, -EINVAL,
-				    "memory swap %" PRId64 ": a swap limit needs a memory limit",
-				    m->swap);
+			return errbuf_printf(
+			    err, errsz, -EINVAL,
+			    "memory swap %" PRId64 ": a swap limit needs a memory limit", m->swap);
 		if (m->swap < m->limit)
-			return fail(err, errsz, -EINVAL,
-				    "memory swap %" PRId64 " is below the memory limit %" PRId64
-				    " (OCI swap counts memory + swap)",
-				    m->swap, m->limit);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "memory swap %" PRId64
+					     " is below the memory limit %" PRId64
+					     " (OCI swap counts memory + swap)",
+					     m->swap, m->limit);
 		snprintf(buf, sizeof(buf), "%" PRId64, m->swap - m->limit);
 		ADD(ws, CG_MEMORY, "memory.swap.max", CGW_OPTIONAL, buf,
 		    "memory swap %" PRId64 " (limit %" PRId64 ")", m->swap, m->limit);
@@ -204,9 +195,9 @@ static int plan_cpuset(const char *name, const char *file, const char *list, boo
 	if (!bits)
 		return -ENOMEM;
 	if (strlen(list) > 4096 || cgroup_cpulist_parse(list, bits) < 0)
-		return fail(err, errsz, -EINVAL,
-			    "%s '%.64s': not a list of numbers and ranges below %d", name, list,
-			    CGROUP_MAX_CPUS);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "%s '%.64s': not a list of numbers and ranges below %d", name,
+				     list, CGROUP_MAX_CPUS);
 	ADD(ws, CG_CPUSET, file, 0, list, "%s '%.64s'", name, list);
 	char **keep = cpus ? &ws->cpuset_cpus : &ws->cpuset_mems;
 	free(*keep);
@@ -226,15 +217,16 @@ static int plan_cpu(const Grpc__LinuxCPU *c, struct cgroup_writes *ws, char *err
 	if (c->quota || c->period) {
 		/* The kernel's bounds (kernel/sched/core.c): period 1 ms..1 s, quota >= 1 ms. */
 		if (c->period && (c->period < 1000 || c->period > 1000000))
-			return fail(err, errsz, -EINVAL,
-				    "cpu period %" PRIu64 ": must be 1000..1000000 (microseconds)",
-				    c->period);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "cpu period %" PRIu64
+					     ": must be 1000..1000000 (microseconds)",
+					     c->period);
 		if (c->quota < -1 || (c->quota > 0 && c->quota < 1000))
-			return fail(err, errsz, -EINVAL,
-				    "cpu quota %" PRId64
-				    ": must be at least 1000 (microseconds) or "
-				    "-1 (unlimited)",
-				    c->quota);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "cpu quota %" PRId64
+					     ": must be at least 1000 (microseconds) or "
+					     "-1 (unlimited)",
+					     c->quota);
 		if (!c->quota) {
 			/* Only the period: keep whatever quota is set (the kernel wants both). */
 			snprintf(buf, sizeof(buf), "%" PRIu64, c->period);
@@ -255,10 +247,10 @@ static int plan_cpu(const Grpc__LinuxCPU *c, struct cgroup_writes *ws, char *err
 		}
 	}
 	if (c->realtimeruntime || c->realtimeperiod)
-		return fail(err, errsz, -CGROUP_ENOCTRL,
-			    "cpu realtime runtime %" PRId64 " period %" PRIu64
-			    ": cgroup v2 has no realtime CPU controller",
-			    c->realtimeruntime, c->realtimeperiod);
+		return errbuf_printf(err, errsz, -CGROUP_ENOCTRL,
+				     "cpu realtime runtime %" PRId64 " period %" PRIu64
+				     ": cgroup v2 has no realtime CPU controller",
+				     c->realtimeruntime, c->realtimeperiod);
 	if (c->cpus && *c->cpus) {
 		r = plan_cpuset("cpuset cpus", "cpuset.cpus", c->cpus, true, ws, err, errsz);
 		if (r < 0)
@@ -277,9 +269,10 @@ static int check_device(const char *what, size_t i, int64_t major, int64_t minor
 {
 	/* dev_t majors are 12 bits, minors 20 bits. */
 	if (major < 0 || major > 4095 || minor < 0 || minor > 1048575)
-		return fail(err, errsz, -EINVAL,
-			    "%s[%zu]: device %" PRId64 ":%" PRId64 " is not a valid major:minor",
-			    what, i, major, minor);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "%s[%zu]: device %" PRId64 ":%" PRId64
+				     " is not a valid major:minor",
+				     what, i, major, minor);
 	return 0;
 }
 
@@ -288,8 +281,8 @@ static int plan_throttle(Grpc__LinuxThrottleDevice **devs, size_t n, const char 
 {
 	char buf[96];
 	if (n > CGROUP_MAX_DEVICE_RULES)
-		return fail(err, errsz, -E2BIG, "%s: %zu devices, at most %d", what, n,
-			    CGROUP_MAX_DEVICE_RULES);
+		return errbuf_printf(err, errsz, -E2BIG, "%s: %zu devices, at most %d", what, n,
+				     CGROUP_MAX_DEVICE_RULES);
 	for (size_t i = 0; i < n; i++) {
 		const Grpc__LinuxThrottleDevice *d = devs[i];
 		int r = check_device(what, i, d->major, d->minor, err, errsz);
@@ -316,8 +309,9 @@ static int plan_blockio(const Grpc__LinuxBlockIO *b, struct cgroup_writes *ws, c
 
 	if (b->weight) {
 		if (b->weight < 10 || b->weight > 1000)
-			return fail(err, errsz, -EINVAL,
-				    "blkio weight %" PRIu32 ": must be 10..1000", b->weight);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "blkio weight %" PRIu32 ": must be 10..1000",
+					     b->weight);
 		snprintf(buf, sizeof(buf), "%" PRIu32, b->weight);
 		snprintf(alt, sizeof(alt), "%" PRIu32, cgroup_blkio_to_io_weight(b->weight));
 		struct cgroup_write *w = ADD(ws, CG_IO, "io.bfq.weight", CGW_BFQ_WEIGHT, buf,
@@ -329,8 +323,9 @@ static int plan_blockio(const Grpc__LinuxBlockIO *b, struct cgroup_writes *ws, c
 	if (b->leafweight)
 		note_ignored(ws, "BlockIO.LeafWeight");
 	if (b->n_weightdevice > CGROUP_MAX_DEVICE_RULES)
-		return fail(err, errsz, -E2BIG, "blkio weight devices: %zu devices, at most %d",
-			    b->n_weightdevice, CGROUP_MAX_DEVICE_RULES);
+		return errbuf_printf(err, errsz, -E2BIG,
+				     "blkio weight devices: %zu devices, at most %d",
+				     b->n_weightdevice, CGROUP_MAX_DEVICE_RULES);
 	for (size_t i = 0; i < b->n_weightdevice; i++) {
 		const Grpc__LinuxWeightDevice *d = b->weightdevice[i];
 		r = check_device("blkio weight devices", i, d->major, d->minor, err, errsz);
@@ -341,10 +336,10 @@ static int plan_blockio(const Grpc__LinuxBlockIO *b, struct cgroup_writes *ws, c
 		if (!d->weight)
 			continue;
 		if (d->weight < 10 || d->weight > 1000)
-			return fail(err, errsz, -EINVAL,
-				    "blkio weight device %" PRId64 ":%" PRId64 " weight %" PRIu32
-				    ": must be 10..1000",
-				    d->major, d->minor, d->weight);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "blkio weight device %" PRId64 ":%" PRId64
+					     " weight %" PRIu32 ": must be 10..1000",
+					     d->major, d->minor, d->weight);
 		snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRIu32, d->major, d->minor,
 			 d->weight);
 		snprintf(alt, sizeof(alt), "%" PRId64 ":%" PRId64 " %" PRIu32, d->major, d->minor,
@@ -386,14 +381,14 @@ static int plan_hugetlb(Grpc__LinuxHugepageLimit **h, size_t n, struct cgroup_wr
 {
 	char file[48], buf[32];
 	if (n > CGROUP_MAX_HUGEPAGE)
-		return fail(err, errsz, -E2BIG, "hugepage limits: %zu entries, at most %d", n,
-			    CGROUP_MAX_HUGEPAGE);
+		return errbuf_printf(err, errsz, -E2BIG, "hugepage limits: %zu entries, at most %d",
+				     n, CGROUP_MAX_HUGEPAGE);
 	for (size_t i = 0; i < n; i++) {
 		const char *ps = h[i]->pagesize ? h[i]->pagesize : "";
 		if (!valid_pagesize(ps))
-			return fail(err, errsz, -EINVAL,
-				    "hugepage limit %zu: page size '%.32s' is not like '2MB'", i,
-				    ps);
+			return errbuf_printf(
+			    err, errsz, -EINVAL,
+			    "hugepage limit %zu: page size '%.32s' is not like '2MB'", i, ps);
 		snprintf(file, sizeof(file), "hugetlb.%s.max", ps);
 		snprintf(buf, sizeof(buf), "%" PRIu64, h[i]->limit);
 		ADD(ws, CG_HUGETLB, file, 0, buf, "hugepage limit %s %" PRIu64, ps, h[i]->limit);
@@ -484,9 +479,10 @@ int cgroup_apply_writes(int dirfd, const struct cgroup_writes *ws, char *err, si
 		for (size_t i = 0; i < ws->n; i++) {
 			const struct cgroup_write *w = &ws->w[i];
 			if (!(w->flags & CGW_SKIP) && !(avail & CG_MASK(w->controller)))
-				return fail(err, errsz, -CGROUP_ENOCTRL,
-					    "%s: the cgroup controller '%s' is not available",
-					    w->what, cgroup_controller_name(w->controller));
+				return errbuf_printf(
+				    err, errsz, -CGROUP_ENOCTRL,
+				    "%s: the cgroup controller '%s' is not available", w->what,
+				    cgroup_controller_name(w->controller));
 		}
 	}
 
@@ -500,8 +496,8 @@ int cgroup_apply_writes(int dirfd, const struct cgroup_writes *ws, char *err, si
 		if (w->flags & CGW_KEEP_QUOTA) {
 			r = cgroup_read_small(dirfd, "cpu.max", text, sizeof(text));
 			if (r < 0)
-				return fail(err, errsz, r, "%s: reading cpu.max: %s", w->what,
-					    strerror(-r));
+				return errbuf_printf(err, errsz, r, "%s: reading cpu.max: %s",
+						     w->what, strerror(-r));
 			char *sp = strchr(text, ' ');
 			if (sp)
 				*sp = '\0';
@@ -518,12 +514,12 @@ int cgroup_apply_writes(int dirfd, const struct cgroup_writes *ws, char *err, si
 			r = write_at(dirfd, file, value);
 		}
 		if (r == -ENOENT && w->controller == CG_HUGETLB)
-			return fail(err, errsz, -EINVAL,
-				    "%s: the kernel has no such huge page size (%s)", w->what,
-				    w->file);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "%s: the kernel has no such huge page size (%s)",
+					     w->what, w->file);
 		if (r < 0)
-			return fail(err, errsz, r, "%s: writing '%s' to %s: %s", w->what, value,
-				    file, strerror(-r));
+			return errbuf_printf(err, errsz, r, "%s: writing '%s' to %s: %s", w->what,
+					     value, file, strerror(-r));
 	}
 	return 0;
 }

@@ -65,23 +65,6 @@ static size_t c_strlen(const char *s)
 	return n;
 }
 
-/* "/proc/self/fd/N" for mount(2) on an fd resolved safely. */
-static void fd_path(char buf[32], int fd)
-{
-	char digits[12];
-	int n = 0;
-	static const char prefix[] = "/proc/self/fd/";
-	memcpy(buf, prefix, sizeof(prefix));
-	do {
-		digits[n++] = (char)('0' + fd % 10);
-		fd /= 10;
-	} while (fd && n < 11);
-	size_t l = sizeof(prefix) - 1;
-	while (n)
-		buf[l++] = digits[--n];
-	buf[l] = '\0';
-}
-
 /*
  * Opens `path` inside the root, creating missing components (directories; the last one a
  * file when last_is_file). Every step resolves from root_fd with RESOLVE_IN_ROOT, so a
@@ -153,7 +136,7 @@ static void do_mount(int root_fd, size_t idx)
 	int r = security_child_check_mount_target(fd, m->dest);
 	if (r < 0)
 		child_fail(CT_STEP_MOUNT_DEST, (int)idx, -r);
-	fd_path(target, fd);
+	security_fd_path(target, fd);
 	if (m->bind) {
 		CHECK(mount(m->source, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL),
 		      CT_STEP_MOUNT, (int)idx);
@@ -189,7 +172,7 @@ static void populate_dev(int root_fd)
 			int fd = mkdir_p_in_root(root_fd, d->path, true);
 			if (fd < 0)
 				child_fail(CT_STEP_DEVICE, (int)i, errno);
-			fd_path(target, fd);
+			security_fd_path(target, fd);
 			/* A user namespace may not mknod: bind the agent's node. */
 			CHECK(mount(d->path, target, NULL, MS_BIND, NULL), CT_STEP_DEVICE, (int)i);
 			close(fd);
@@ -211,7 +194,7 @@ static void populate_dev(int root_fd)
 			child_fail(CT_STEP_DEVICE, (int)i, errno);
 		/* O_PATH fds cannot be used for mknodat: reopen as a directory. */
 		char dpath[32];
-		fd_path(dpath, dfd);
+		security_fd_path(dpath, dfd);
 		int real = open(dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		close(dfd);
 		if (real < 0)
@@ -249,7 +232,7 @@ static void populate_dev(int root_fd)
 		int fd = open_in_root(root_fd, "/dev/pts", O_PATH | O_DIRECTORY);
 		if (fd < 0)
 			child_fail(CT_STEP_DEV, -1, errno);
-		fd_path(target, fd);
+		security_fd_path(target, fd);
 		CHECK(mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC,
 			    "newinstance,ptmxmode=0666,mode=0620"),
 		      CT_STEP_DEV, -1);
@@ -259,7 +242,7 @@ static void populate_dev(int root_fd)
 		int fd = open_in_root(root_fd, "/dev/shm", O_PATH | O_DIRECTORY);
 		if (fd < 0)
 			child_fail(CT_STEP_DEV, -1, errno);
-		fd_path(target, fd);
+		security_fd_path(target, fd);
 		CHECK(mount("shm", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			    "mode=1777,size=65536k"),
 		      CT_STEP_DEV, -1);

@@ -16,15 +16,6 @@
 #define MAX_ARGS    4096
 #define PASSWD_MAX  (4u << 20)
 
-_printf_(3, 4) static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* "/a/b", no "..": the destinations and paths a spec may name. */
 static bool path_is_clean_absolute(const char *p)
 {
@@ -175,12 +166,12 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 	int r;
 
 	if (!proc)
-		return fail(err, errsz, "the spec has no Process");
+		return errbuf_printf(err, errsz, -EINVAL, "the spec has no Process");
 	if (proc->n_args == 0 || !proc->args[0] || !*proc->args[0])
-		return fail(err, errsz, "Process.Args is empty: nothing to run");
+		return errbuf_printf(err, errsz, -EINVAL, "Process.Args is empty: nothing to run");
 	if (proc->n_args > MAX_ARGS)
-		return fail(err, errsz, "Process.Args has %zu entries (limit %d)", proc->n_args,
-			    MAX_ARGS);
+		return errbuf_printf(err, errsz, -EINVAL, "Process.Args has %zu entries (limit %d)",
+				     proc->n_args, MAX_ARGS);
 
 	p->argv = ct_arena_alloc(a, (proc->n_args + 1) * sizeof(char *));
 	p->envp = ct_arena_alloc(a, (proc->n_env + 2) * sizeof(char *));
@@ -212,17 +203,18 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 		if (colon)
 			*colon++ = '\0';
 		if (!passwd || ct_passwd_lookup(passwd, name, 0, &pw) < 0)
-			return fail(err, errsz,
-				    "user '%s' not found in the container's /etc/passwd", name);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "user '%s' not found in the container's /etc/passwd",
+					     name);
 		have_pw = true;
 		p->uid = pw.uid;
 		p->gid = pw.gid;
 		if (colon && *colon) {
 			gid_t g;
 			if (!group || ct_group_lookup(group, colon, &g) < 0)
-				return fail(err, errsz,
-					    "group '%s' not found in the container's /etc/group",
-					    colon);
+				return errbuf_printf(
+				    err, errsz, -EINVAL,
+				    "group '%s' not found in the container's /etc/group", colon);
 			p->gid = g;
 		}
 	} else if (passwd && ct_passwd_lookup(passwd, NULL, p->uid, &pw) == 0) {
@@ -233,8 +225,8 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 	size_t ng = 0;
 	if (u) {
 		if (u->n_additionalgids > MAX_GROUPS)
-			return fail(err, errsz, "%zu additional gids (limit %d)",
-				    u->n_additionalgids, MAX_GROUPS);
+			return errbuf_printf(err, errsz, -EINVAL, "%zu additional gids (limit %d)",
+					     u->n_additionalgids, MAX_GROUPS);
 		for (size_t i = 0; i < u->n_additionalgids; i++)
 			groups[ng++] = u->additionalgids[i];
 	}
@@ -271,7 +263,8 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 
 	const char *cwd = proc->cwd && *proc->cwd ? proc->cwd : "/";
 	if (cwd[0] != '/')
-		return fail(err, errsz, "Process.Cwd '%s' is not an absolute path", cwd);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Process.Cwd '%s' is not an absolute path", cwd);
 	p->cwd = ct_arena_strdup(a, cwd);
 	if (!p->cwd)
 		return -ENOMEM;
@@ -287,7 +280,7 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 	}
 
 	if (proc->n_rlimits > 32)
-		return fail(err, errsz, "%zu rlimits", proc->n_rlimits);
+		return errbuf_printf(err, errsz, -EINVAL, "%zu rlimits", proc->n_rlimits);
 	p->rlimits = ct_arena_alloc(a, (proc->n_rlimits + 1) * sizeof(*p->rlimits));
 	if (!p->rlimits)
 		return -ENOMEM;
@@ -295,10 +288,12 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 		const Grpc__POSIXRlimit *rl = proc->rlimits[i];
 		int res = rlimit_from_name(rl->type ? rl->type : "");
 		if (res < 0)
-			return fail(err, errsz, "unknown rlimit '%s'", rl->type ? rl->type : "");
+			return errbuf_printf(err, errsz, -EINVAL, "unknown rlimit '%s'",
+					     rl->type ? rl->type : "");
 		if (rl->soft > rl->hard)
-			return fail(err, errsz, "rlimit %s: soft %llu above hard %llu", rl->type,
-				    (unsigned long long)rl->soft, (unsigned long long)rl->hard);
+			return errbuf_printf(
+			    err, errsz, -EINVAL, "rlimit %s: soft %llu above hard %llu", rl->type,
+			    (unsigned long long)rl->soft, (unsigned long long)rl->hard);
 		p->rlimits[p->n_rlimits++] =
 		    (struct ct_rlimit){res, {.rlim_cur = rl->soft, .rlim_max = rl->hard}};
 	}
@@ -306,8 +301,8 @@ int ct_plan_process(struct ct_plan *p, const Grpc__Process *proc, int root_fd, c
 	p->tty = proc->terminal;
 	p->no_new_privs = proc->nonewprivileges;
 	if (proc->oomscoreadj < -1000 || proc->oomscoreadj > 1000)
-		return fail(err, errsz, "OOMScoreAdj %lld out of [-1000, 1000]",
-			    (long long)proc->oomscoreadj);
+		return errbuf_printf(err, errsz, -EINVAL, "OOMScoreAdj %lld out of [-1000, 1000]",
+				     (long long)proc->oomscoreadj);
 	/* proto3 cannot tell 0 from unset; writing 0 keeps containers from inheriting the
 	 * agent's own (protective) score. */
 	p->oom_score_adj_set = true;
@@ -349,7 +344,8 @@ static int plan_devices(struct ct_plan *p, const Grpc__Linux *lx, char *err, siz
 {
 	size_t extra = lx ? lx->n_devices : 0;
 	if (extra > MAX_DEVICES)
-		return fail(err, errsz, "%zu devices (limit %d)", extra, MAX_DEVICES);
+		return errbuf_printf(err, errsz, -EINVAL, "%zu devices (limit %d)", extra,
+				     MAX_DEVICES);
 	p->devices =
 	    ct_arena_alloc(&p->arena, (ARRAY_SIZE(default_devices) + extra) * sizeof(*p->devices));
 	if (!p->devices)
@@ -363,7 +359,8 @@ static int plan_devices(struct ct_plan *p, const Grpc__Linux *lx, char *err, siz
 		const Grpc__LinuxDevice *d = lx->devices[i];
 		const char *path = d->path ? d->path : "";
 		if (!startswith(path, "/dev/") || !path_is_clean_absolute(path))
-			return fail(err, errsz, "device path '%s' is not below /dev", path);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "device path '%s' is not below /dev", path);
 		mode_t type;
 		const char *t = d->type ? d->type : "";
 		if (streq(t, "c") || streq(t, "u"))
@@ -373,10 +370,12 @@ static int plan_devices(struct ct_plan *p, const Grpc__Linux *lx, char *err, siz
 		else if (streq(t, "p"))
 			type = S_IFIFO;
 		else
-			return fail(err, errsz, "device '%s': unknown type '%s'", path, t);
+			return errbuf_printf(err, errsz, -EINVAL, "device '%s': unknown type '%s'",
+					     path, t);
 		if (d->major < 0 || d->minor < 0 || d->major > 0xfff || d->minor > 0xfffff)
-			return fail(err, errsz, "device '%s': bad number %lld:%lld", path,
-				    (long long)d->major, (long long)d->minor);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "device '%s': bad number %lld:%lld", path,
+					     (long long)d->major, (long long)d->minor);
 		struct ct_device *cd = NULL;
 		for (size_t k = 0; k < p->n_devices; k++) /* a spec entry overrides a default */
 			if (streq(p->devices[k].path, path))
@@ -399,7 +398,7 @@ static int plan_mounts(struct ct_plan *p, const Grpc__Spec *spec, char *err, siz
 	struct ct_arena *a = &p->arena;
 	size_t n = spec->n_mounts;
 	if (n > MAX_MOUNTS)
-		return fail(err, errsz, "%zu mounts (limit %d)", n, MAX_MOUNTS);
+		return errbuf_printf(err, errsz, -EINVAL, "%zu mounts (limit %d)", n, MAX_MOUNTS);
 	bool have_dev = false;
 	for (size_t i = 0; i < n; i++)
 		if (spec->mounts[i]->destination && streq(spec->mounts[i]->destination, "/dev"))
@@ -426,19 +425,21 @@ static int plan_mounts(struct ct_plan *p, const Grpc__Spec *spec, char *err, siz
 		const char *type = sm->type ? sm->type : "";
 		*m = (struct ct_mount){0};
 		if (!path_is_clean_absolute(dest))
-			return fail(err, errsz,
-				    "mount destination '%s' must be an absolute path without '..'",
-				    dest);
+			return errbuf_printf(
+			    err, errsz, -EINVAL,
+			    "mount destination '%s' must be an absolute path without '..'", dest);
 		int r = ct_mount_parse_options(a, sm->options, sm->n_options, m);
 		if (r == -EINVAL)
-			return fail(err, errsz, "mount '%s': invalid options", dest);
+			return errbuf_printf(err, errsz, -EINVAL, "mount '%s': invalid options",
+					     dest);
 		if (r < 0)
 			return r;
 		if (streq(type, "bind"))
 			m->bind = true;
 		if (!m->bind && !*type)
-			return fail(err, errsz, "mount '%s' has no type and is not a bind mount",
-				    dest);
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "mount '%s' has no type and is not a bind mount",
+					     dest);
 		m->dest = ct_arena_strdup(a, dest);
 		m->source = ct_arena_strdup(a, sm->source && *sm->source ? sm->source : type);
 		if (!m->dest || !m->source)
@@ -446,9 +447,9 @@ static int plan_mounts(struct ct_plan *p, const Grpc__Spec *spec, char *err, siz
 		if (m->bind) {
 			struct stat st;
 			if (m->source[0] != '/')
-				return fail(err, errsz,
-					    "bind mount '%s': source '%s' is not absolute", dest,
-					    m->source);
+				return errbuf_printf(err, errsz, -EINVAL,
+						     "bind mount '%s': source '%s' is not absolute",
+						     dest, m->source);
 			if (stat(m->source, &st) < 0) {
 				int e = errno;
 				snprintf(err, errsz, "bind mount '%s': source '%s': %s", dest,
@@ -492,7 +493,8 @@ int ct_plan_from_spec(struct ct_plan *p, const Grpc__Spec *spec, const char *roo
 	p->root_propagation = MS_SLAVE | MS_REC;
 	if (lx && lx->rootfspropagation && *lx->rootfspropagation &&
 	    propagation_from_word(lx->rootfspropagation, &p->root_propagation) < 0)
-		return fail(err, errsz, "unknown RootfsPropagation '%s'", lx->rootfspropagation);
+		return errbuf_printf(err, errsz, -EINVAL, "unknown RootfsPropagation '%s'",
+				     lx->rootfspropagation);
 
 	/* Namespaces (reference §7.2): new mount and cgroup always; pid new or the
 	 * sandbox's; ipc and uts the sandbox's; network and user only when listed. */
@@ -506,7 +508,7 @@ int ct_plan_from_spec(struct ct_plan *p, const Grpc__Spec *spec, const char *roo
 			if (streq(t, ns_types[k].name))
 				break;
 		if (k == ARRAY_SIZE(ns_types))
-			return fail(err, errsz, "unknown namespace type '%s'", t);
+			return errbuf_printf(err, errsz, -EINVAL, "unknown namespace type '%s'", t);
 		const char *path = ns->path && *ns->path ? ns->path : NULL;
 		if (ns_types[k].ns == CT_NS_NET) {
 			want_net = true;
@@ -518,11 +520,12 @@ int ct_plan_from_spec(struct ct_plan *p, const Grpc__Spec *spec, const char *roo
 	}
 	p->clone_flags = CLONE_NEWNS | CLONE_NEWCGROUP;
 	if (want_user && user_path)
-		return fail(err, errsz, "joining user namespace '%s' is not supported", user_path);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "joining user namespace '%s' is not supported", user_path);
 	if (want_user) {
 		if (!lx->n_uidmappings || !lx->n_gidmappings)
-			return fail(err, errsz,
-				    "a user namespace needs UIDMappings and GIDMappings");
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "a user namespace needs UIDMappings and GIDMappings");
 		p->userns = true;
 		p->dev_bind = true;
 		p->clone_flags |= CLONE_NEWUSER;
@@ -531,11 +534,12 @@ int ct_plan_from_spec(struct ct_plan *p, const Grpc__Spec *spec, const char *roo
 		if (!p->uid_map || !p->gid_map)
 			return -ENOMEM;
 	} else if (lx && (lx->n_uidmappings || lx->n_gidmappings)) {
-		return fail(err, errsz, "UIDMappings/GIDMappings given without a user namespace");
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "UIDMappings/GIDMappings given without a user namespace");
 	}
 	if (want_net && net_path)
-		return fail(err, errsz, "network namespace paths are not supported ('%s')",
-			    net_path);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "network namespace paths are not supported ('%s')", net_path);
 	if (want_net)
 		p->clone_flags |= CLONE_NEWNET;
 	if (nsc->pidns_fd >= 0)
@@ -556,8 +560,9 @@ int ct_plan_from_spec(struct ct_plan *p, const Grpc__Spec *spec, const char *roo
 			p->hostname = ct_arena_strdup(&p->arena, spec->hostname);
 	}
 	if (p->hostname && strlen(p->hostname) > 64)
-		return fail(err, errsz, "hostname '%.64s...' is longer than 64 characters",
-			    p->hostname);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "hostname '%.64s...' is longer than 64 characters",
+				     p->hostname);
 
 	r = plan_mounts(p, spec, err, errsz);
 	if (r < 0)

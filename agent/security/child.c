@@ -16,8 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
-/* "/proc/self/fd/N": the fallback for kernels without the fd-based mount API. */
-static void fd_path(char buf[32], int fd)
+void security_fd_path(char buf[32], int fd)
 {
 	static const char prefix[] = "/proc/self/fd/";
 	char digits[12];
@@ -57,8 +56,8 @@ static int bind_fd(int source_fd, int target_fd, bool recursive)
 	if (errno != ENOSYS)
 		return -errno;
 	char src[32], dst[32];
-	fd_path(src, source_fd);
-	fd_path(dst, target_fd);
+	security_fd_path(src, source_fd);
+	security_fd_path(dst, target_fd);
 	if (mount(src, dst, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
 		return -errno;
 	return 0;
@@ -91,7 +90,7 @@ static int mask_dir(int target_fd)
 	if (errno != ENOSYS)
 		return -errno;
 	char dst[32];
-	fd_path(dst, target_fd);
+	security_fd_path(dst, target_fd);
 	if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  "mode=0555") < 0)
 		return -errno;
@@ -118,7 +117,7 @@ static int make_readonly(int target_fd)
 		return -errno;
 	}
 	char dst[32];
-	fd_path(dst, target_fd);
+	security_fd_path(dst, target_fd);
 	if (mount(dst, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
 	/* The fd names the directory under the new mount: remount by path. */

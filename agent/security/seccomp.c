@@ -101,15 +101,6 @@ static uint32_t arch_parse(const char *name)
 	return seccomp_arch_resolve_name(lower);
 }
 
-_printf_(3, 4) static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static void ctx_releasep(scmp_filter_ctx *ctx)
 {
 	if (*ctx)
@@ -139,20 +130,24 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 	int r = action_parse(an, sc->errno_ret_case == GRPC__LINUX_SYSCALL__ERRNO_RET_ERRNORET,
 			     sc->errnoret, &act);
 	if (r == -EOPNOTSUPP)
-		return fail(err, errsz,
-			    "Seccomp.Syscalls[%zu] (%s): action SCMP_ACT_NOTIFY is not supported "
-			    "(the protocol carries no listener)",
-			    idx, entry_label(sc, b1));
+		return errbuf_printf(
+		    err, errsz, -EINVAL,
+		    "Seccomp.Syscalls[%zu] (%s): action SCMP_ACT_NOTIFY is not supported "
+		    "(the protocol carries no listener)",
+		    idx, entry_label(sc, b1));
 	if (r < 0)
-		return fail(err, errsz, "Seccomp.Syscalls[%zu] (%s): unknown action '%s'", idx,
-			    entry_label(sc, b1), security_printable(an, b2));
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Seccomp.Syscalls[%zu] (%s): unknown action '%s'", idx,
+				     entry_label(sc, b1), security_printable(an, b2));
 	if (sc->n_args > SECCOMP_MAX_ARGS)
-		return fail(err, errsz, "Seccomp.Syscalls[%zu] (%s): %zu arguments (limit %d)", idx,
-			    entry_label(sc, b1), sc->n_args, SECCOMP_MAX_ARGS);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Seccomp.Syscalls[%zu] (%s): %zu arguments (limit %d)", idx,
+				     entry_label(sc, b1), sc->n_args, SECCOMP_MAX_ARGS);
 	cs->names_total += sc->n_names;
 	if (cs->names_total > SECCOMP_MAX_NAMES)
-		return fail(err, errsz, "Seccomp.Syscalls: more than %d syscall names in total",
-			    SECCOMP_MAX_NAMES);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Seccomp.Syscalls: more than %d syscall names in total",
+				     SECCOMP_MAX_NAMES);
 
 	struct scmp_arg_cmp conds[SECCOMP_MAX_ARGS];
 	unsigned per_index[SECCOMP_ARGS] = {0};
@@ -162,8 +157,8 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 		const char *on = arg->op ? arg->op : "";
 		size_t k;
 		if (arg->index >= SECCOMP_ARGS)
-			return fail(
-			    err, errsz,
+			return errbuf_printf(
+			    err, errsz, -EINVAL,
 			    "Seccomp.Syscalls[%zu] (%s): Args[%zu]: index %llu out of range "
 			    "(0-5)",
 			    idx, entry_label(sc, b1), a, (unsigned long long)arg->index);
@@ -171,9 +166,10 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 			if (streq(on, operators[k].name))
 				break;
 		if (k == ARRAY_SIZE(operators))
-			return fail(err, errsz,
-				    "Seccomp.Syscalls[%zu] (%s): Args[%zu]: unknown operator '%s'",
-				    idx, entry_label(sc, b1), a, security_printable(on, b2));
+			return errbuf_printf(
+			    err, errsz, -EINVAL,
+			    "Seccomp.Syscalls[%zu] (%s): Args[%zu]: unknown operator '%s'", idx,
+			    entry_label(sc, b1), a, security_printable(on, b2));
 		/* MASKED_EQ: Value is the mask, ValueTwo the value compared (OCI, runc). */
 		conds[a] = (struct scmp_arg_cmp){
 		    .arg = (unsigned)arg->index,
@@ -192,10 +188,11 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 	size_t weight = repeated_index ? 8 * sc->n_args : sc->n_args ? 4 : 1;
 	cs->units += sc->n_names * weight * cs->arches * cs->arches;
 	if (cs->units > SECCOMP_MAX_UNITS)
-		return fail(err, errsz,
-			    "Seccomp: the profile is too large at Syscalls[%zu] (%s): more than %d "
-			    "units of rules x architectures^2",
-			    idx, entry_label(sc, b1), SECCOMP_MAX_UNITS);
+		return errbuf_printf(
+		    err, errsz, -EINVAL,
+		    "Seccomp: the profile is too large at Syscalls[%zu] (%s): more than %d "
+		    "units of rules x architectures^2",
+		    idx, entry_label(sc, b1), SECCOMP_MAX_UNITS);
 
 	for (size_t n = 0; n < sc->n_names; n++) {
 		const char *name = sc->names[n] ? sc->names[n] : "";
@@ -217,9 +214,9 @@ static int add_entry(scmp_filter_ctx ctx, uint32_t def, size_t idx, const Grpc__
 				r = seccomp_rule_add_array(ctx, act, nr, 1, &conds[a]);
 		}
 		if (r < 0)
-			return fail(err, errsz, "Seccomp.Syscalls[%zu] (%s): rule for '%s': %s",
-				    idx, entry_label(sc, b1), security_printable(name, b2),
-				    strerror(-r));
+			return errbuf_printf(
+			    err, errsz, -EINVAL, "Seccomp.Syscalls[%zu] (%s): rule for '%s': %s",
+			    idx, entry_label(sc, b1), security_printable(name, b2), strerror(-r));
 	}
 	return 0;
 }
@@ -239,8 +236,8 @@ static int export_bpf(scmp_filter_ctx ctx, struct security_bpf *ret, char *err, 
 	if (len == 0 || len % sizeof(struct sock_filter) != 0)
 		return -EIO;
 	if (len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return fail(
-		    err, errsz,
+		return errbuf_printf(
+		    err, errsz, -EINVAL,
 		    "Seccomp: the profile compiles to %zu BPF instructions (kernel limit %d)",
 		    len / sizeof(struct sock_filter), BPF_MAXINSNS);
 	struct sock_filter *insns = malloc(len);
@@ -270,20 +267,24 @@ int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *r
 	if (!*dn) {
 		if (!s->n_syscalls && !s->n_architectures && !s->n_flags)
 			return 0; /* an empty message: no filter */
-		return fail(err, errsz, "Seccomp.DefaultAction is empty");
+		return errbuf_printf(err, errsz, -EINVAL, "Seccomp.DefaultAction is empty");
 	}
 	/* No DefaultErrnoRet in Kata's protocol: ERRNO as the default means EPERM. */
 	r = action_parse(dn, false, 0, &def);
 	if (r == -EOPNOTSUPP)
-		return fail(err, errsz, "Seccomp.DefaultAction SCMP_ACT_NOTIFY is not supported");
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Seccomp.DefaultAction SCMP_ACT_NOTIFY is not supported");
 	if (r < 0)
-		return fail(err, errsz, "Seccomp.DefaultAction: unknown action '%s'",
-			    security_printable(dn, b1));
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Seccomp.DefaultAction: unknown action '%s'",
+				     security_printable(dn, b1));
 	if (s->n_syscalls > SECCOMP_MAX_ENTRIES)
-		return fail(err, errsz, "Seccomp.Syscalls has %zu entries (limit %d)",
-			    s->n_syscalls, SECCOMP_MAX_ENTRIES);
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Seccomp.Syscalls has %zu entries (limit %d)", s->n_syscalls,
+				     SECCOMP_MAX_ENTRIES);
 	if (s->n_architectures > SECCOMP_MAX_ARCHES || s->n_flags > SECCOMP_MAX_FLAGS)
-		return fail(err, errsz, "Seccomp: too many Architectures or Flags");
+		return errbuf_printf(err, errsz, -EINVAL,
+				     "Seccomp: too many Architectures or Flags");
 
 	unsigned flags = 0;
 	for (size_t i = 0; i < s->n_flags; i++) {
@@ -293,8 +294,9 @@ int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *r
 			if (streq(fn, filter_flags[k].name))
 				break;
 		if (k == ARRAY_SIZE(filter_flags))
-			return fail(err, errsz, "Seccomp.Flags[%zu]: unsupported flag '%s'", i,
-				    security_printable(fn, b1));
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "Seccomp.Flags[%zu]: unsupported flag '%s'", i,
+					     security_printable(fn, b1));
 		flags |= filter_flags[k].flag;
 	}
 
@@ -309,13 +311,15 @@ int security_seccomp_compile(const Grpc__LinuxSeccomp *s, struct security_bpf *r
 		const char *an = s->architectures[i] ? s->architectures[i] : "";
 		uint32_t arch = arch_parse(an);
 		if (!arch)
-			return fail(err, errsz,
-				    "Seccomp.Architectures[%zu]: unknown architecture '%s'", i,
-				    security_printable(an, b1));
+			return errbuf_printf(
+			    err, errsz, -EINVAL,
+			    "Seccomp.Architectures[%zu]: unknown architecture '%s'", i,
+			    security_printable(an, b1));
 		r = seccomp_arch_add(ctx, arch);
 		if (r < 0 && r != -EEXIST)
-			return fail(err, errsz, "Seccomp.Architectures[%zu] '%s': %s", i,
-				    security_printable(an, b1), strerror(-r));
+			return errbuf_printf(err, errsz, -EINVAL,
+					     "Seccomp.Architectures[%zu] '%s': %s", i,
+					     security_printable(an, b1), strerror(-r));
 	}
 
 	struct compile_state cs = {.arches = s->n_architectures ? s->n_architectures : 1};

@@ -156,6 +156,10 @@ int security_child_after_setuid(const struct security_plan *p, int *where);
 int security_child_apply_caps(const struct security_plan *p, bool no_new_privs, int *where);
 int security_child_before_exec(const struct security_plan *p, bool no_new_privs, int *where);
 
+/* "/proc/self/fd/N" into buf without libc formatting (child-safe): how mount(2) and
+ * friends reach an fd that was resolved safely. */
+void security_fd_path(char buf[32], int fd);
+
 /* A mount target fd the child resolved for destination `dest`: refused (-EPERM) when it
  * lies on a procfs although `dest` is not one of the allowed /proc destinations (a
  * symlink in the rootfs pointing into an earlier /proc mount). */
