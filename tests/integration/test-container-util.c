@@ -339,3 +339,22 @@ int agent_dir_entries(pid_t pid, const char *path)
 	closedir(d);
 	return n;
 }
+
+struct agent_proc ct_agent;
+struct rpc_client *ct_cl;
+
+int ct_setup(void **state _unused_)
+{
+	ct_rootfs();
+	harness_start_agent(&ct_agent, HARNESS_ISOLATE, NULL);
+	ct_cl = harness_connect(&ct_agent);
+	return 0;
+}
+
+int ct_teardown(void **state _unused_)
+{
+	rpc_client_free(ct_cl);
+	ct_cl = NULL;
+	harness_stop_agent(&ct_agent);
+	return 0;
+}

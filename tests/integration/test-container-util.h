@@ -25,6 +25,13 @@ struct ct_test_spec {
 	size_t n_storages;
 };
 
+/* The common fixture: the rootfs, a fresh isolated agent in ct_agent and a connection to it in
+ * ct_cl; ct_teardown fails the test when the agent died on its own. */
+extern struct agent_proc ct_agent;
+extern struct rpc_client *ct_cl;
+int ct_setup(void **state);
+int ct_teardown(void **state);
+
 /* Builds the busybox rootfs once per process (removed at exit). */
 const char *ct_rootfs(void);
 

@@ -6,32 +6,16 @@
 
 #include <signal.h>
 
-static struct agent_proc agent;
-static struct rpc_client *cl;
-
-static int setup(void **state _unused_)
-{
-	ct_rootfs();
-	harness_start_agent(&agent, HARNESS_ISOLATE, NULL);
-	cl = harness_connect(&agent);
-	return 0;
-}
-
-static int teardown(void **state _unused_)
-{
-	rpc_client_free(cl);
-	cl = NULL;
-	harness_stop_agent(&agent);
-	return 0;
-}
+/* One agent per test: ct_setup/ct_teardown (test-container-util.h) keep it in ct_agent and
+ * its connection in ct_cl. */
 
 static void create_started(const char *cid, const struct ct_test_spec *s)
 {
 	char msg[512];
-	int code = ct_create(cl, cid, s, false, msg);
+	int code = ct_create(ct_cl, cid, s, false, msg);
 	if (code != RPC_OK)
 		fail_msg("create %s: %s: %s", cid, rpc_code_name(code), msg);
-	code = ct_start(cl, cid, msg);
+	code = ct_start(ct_cl, cid, msg);
 	if (code != RPC_OK)
 		fail_msg("start %s: %s: %s", cid, rpc_code_name(code), msg);
 }
@@ -39,7 +23,7 @@ static void create_started(const char *cid, const struct ct_test_spec *s)
 static void remove_ok(const char *cid)
 {
 	char msg[512];
-	int code = ct_remove(cl, cid, 0, msg);
+	int code = ct_remove(ct_cl, cid, 0, msg);
 	if (code != RPC_OK)
 		fail_msg("remove %s: %s: %s", cid, rpc_code_name(code), msg);
 }
@@ -48,7 +32,7 @@ static void test_echo(void **state _unused_)
 {
 	struct ct_test_spec s = {.args = ARGS("echo", "hi")};
 	int status = -1;
-	char *out = ct_run(cl, "echo1", &s, &status);
+	char *out = ct_run(ct_cl, "echo1", &s, &status);
 	assert_string_equal(out, "hi\n");
 	assert_int_equal(status, 0);
 	free(out);
@@ -59,16 +43,16 @@ static void test_exit_code_and_stderr(void **state _unused_)
 	struct ct_test_spec s = {.args = ARGS("sh", "-c", "echo out; echo err >&2; exit 3")};
 	char msg[512];
 	create_started("codes", &s);
-	char *err = ct_read_all(cl, "codes", "codes", true);
-	char *out = ct_read_all(cl, "codes", "codes", false);
+	char *err = ct_read_all(ct_cl, "codes", "codes", true);
+	char *out = ct_read_all(ct_cl, "codes", "codes", false);
 	assert_string_equal(out, "out\n");
 	assert_string_equal(err, "err\n");
-	assert_int_equal(ct_wait(cl, "codes", "codes", msg), 3);
+	assert_int_equal(ct_wait(ct_cl, "codes", "codes", msg), 3);
 	/* The init's status stays until RemoveContainer. */
-	assert_int_equal(ct_wait(cl, "codes", "codes", msg), 3);
-	assert_int_equal(ct_wait(cl, "codes", "", msg), 3);
+	assert_int_equal(ct_wait(ct_cl, "codes", "codes", msg), 3);
+	assert_int_equal(ct_wait(ct_cl, "codes", "", msg), 3);
 	remove_ok("codes");
-	assert_int_equal(ct_wait(cl, "codes", "codes", msg), -RPC_NOT_FOUND);
+	assert_int_equal(ct_wait(ct_cl, "codes", "codes", msg), -RPC_NOT_FOUND);
 	free(out);
 	free(err);
 }
@@ -79,17 +63,17 @@ static void test_stdin_roundtrip(void **state _unused_)
 	char msg[512];
 	uint32_t written = 0;
 	create_started("stdin", &s);
-	assert_int_equal(ct_write(cl, "stdin", "stdin", "hello ", 6, &written, msg), RPC_OK);
+	assert_int_equal(ct_write(ct_cl, "stdin", "stdin", "hello ", 6, &written, msg), RPC_OK);
 	assert_int_equal(written, 6);
-	assert_int_equal(ct_write(cl, "stdin", "stdin", "world\n", 6, &written, msg), RPC_OK);
-	assert_int_equal(ct_close_stdin(cl, "stdin", "stdin", msg), RPC_OK);
+	assert_int_equal(ct_write(ct_cl, "stdin", "stdin", "world\n", 6, &written, msg), RPC_OK);
+	assert_int_equal(ct_close_stdin(ct_cl, "stdin", "stdin", msg), RPC_OK);
 	/* stdin is closed: a later write is refused naming the process */
-	assert_int_equal(ct_write(cl, "stdin", "stdin", "x", 1, &written, msg),
+	assert_int_equal(ct_write(ct_cl, "stdin", "stdin", "x", 1, &written, msg),
 			 RPC_FAILED_PRECONDITION);
 	assert_non_null(strstr(msg, "stdin"));
-	char *out = ct_read_all(cl, "stdin", "stdin", false);
+	char *out = ct_read_all(ct_cl, "stdin", "stdin", false);
 	assert_string_equal(out, "hello world\n");
-	assert_int_equal(ct_wait(cl, "stdin", "stdin", msg), 0);
+	assert_int_equal(ct_wait(ct_cl, "stdin", "stdin", msg), 0);
 	free(out);
 	remove_ok("stdin");
 }
@@ -105,12 +89,12 @@ static void test_stdin_large(void **state _unused_)
 	memset(big, 'x', n);
 	uint32_t written = 0;
 	create_started("bigin", &s);
-	assert_int_equal(ct_write(cl, "bigin", "bigin", big, n, &written, msg), RPC_OK);
+	assert_int_equal(ct_write(ct_cl, "bigin", "bigin", big, n, &written, msg), RPC_OK);
 	assert_int_equal(written, n);
-	assert_int_equal(ct_close_stdin(cl, "bigin", "bigin", msg), RPC_OK);
-	char *out = ct_read_all(cl, "bigin", "bigin", false);
+	assert_int_equal(ct_close_stdin(ct_cl, "bigin", "bigin", msg), RPC_OK);
+	char *out = ct_read_all(ct_cl, "bigin", "bigin", false);
 	assert_int_equal(strtol(out, NULL, 10), (long)n);
-	assert_int_equal(ct_wait(cl, "bigin", "bigin", msg), 0);
+	assert_int_equal(ct_wait(ct_cl, "bigin", "bigin", msg), 0);
 	free(out);
 	free(big);
 	remove_ok("bigin");
@@ -132,25 +116,25 @@ static void test_tty_and_resize(void **state _unused_)
 	rq.exec_id = "";
 	rq.row = 10;
 	rq.column = 10;
-	assert_int_equal(harness_call(cl, "TtyWinResize", &rq.base,
+	assert_int_equal(harness_call(ct_cl, "TtyWinResize", &rq.base,
 				      &google__protobuf__empty__descriptor, &resp, msg),
 			 RPC_UNAVAILABLE);
 	assert_non_null(strstr(msg, "no tty"));
 
-	assert_int_equal(ct_exec(cl, "tty", "t1", &ex, msg), RPC_OK);
+	assert_int_equal(ct_exec(ct_cl, "tty", "t1", &ex, msg), RPC_OK);
 	rq.exec_id = "t1";
 	rq.row = 42;
 	rq.column = 123;
-	assert_int_equal(harness_call(cl, "TtyWinResize", &rq.base,
+	assert_int_equal(harness_call(ct_cl, "TtyWinResize", &rq.base,
 				      &google__protobuf__empty__descriptor, &resp, msg),
 			 RPC_OK);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
-	assert_int_equal(ct_write(cl, "tty", "t1", "go\n", 3, &w, msg), RPC_OK);
-	char *out = ct_read_all(cl, "tty", "t1", false);
+	assert_int_equal(ct_write(ct_cl, "tty", "t1", "go\n", 3, &w, msg), RPC_OK);
+	char *out = ct_read_all(ct_cl, "tty", "t1", false);
 	assert_non_null(strstr(out, "42 123"));
 	assert_non_null(strstr(out, "isatty"));
-	assert_int_equal(ct_wait(cl, "tty", "t1", msg), 0);
+	assert_int_equal(ct_wait(ct_cl, "tty", "t1", msg), 0);
 	free(out);
 	remove_ok("tty");
 }
@@ -166,7 +150,7 @@ static void test_exec_joins_pid_namespace(void **state _unused_)
 	char msg[512];
 	int status;
 	create_started("pidns", &init);
-	char *out = ct_exec_run(cl, "pidns", "e1", &ps, &status);
+	char *out = ct_exec_run(ct_cl, "pidns", "e1", &ps, &status);
 	assert_int_equal(status, 0);
 	assert_int_equal(memcmp(out,
 				"sleep\0"
@@ -175,16 +159,16 @@ static void test_exec_joins_pid_namespace(void **state _unused_)
 			 0);
 	free(out);
 	/* The container's init holds only its stdio: no agent fd leaks into containers. */
-	out = ct_exec_run(cl, "pidns", "e2", &fds, &status);
+	out = ct_exec_run(ct_cl, "pidns", "e2", &fds, &status);
 	assert_string_equal(out, "0\n1\n2\n");
 	free(out);
 	/* ... and so does an exec process. */
-	assert_int_equal(ct_exec(cl, "pidns", "s1", &sleeper, msg), RPC_OK);
-	out = ct_exec_run(cl, "pidns", "e3", &selffd, &status);
+	assert_int_equal(ct_exec(ct_cl, "pidns", "s1", &sleeper, msg), RPC_OK);
+	out = ct_exec_run(ct_cl, "pidns", "e3", &selffd, &status);
 	assert_string_equal(out, "0\n1\n2\n0\n1\n2\n"); /* the init and the exec'd sleep */
 	free(out);
 	/* The exec entry is gone once its exit was collected (Kata). */
-	assert_int_equal(ct_wait(cl, "pidns", "e1", msg), -RPC_NOT_FOUND);
+	assert_int_equal(ct_wait(ct_cl, "pidns", "e1", msg), -RPC_NOT_FOUND);
 	remove_ok("pidns");
 }
 
@@ -201,7 +185,7 @@ static void test_user_groups_cwd_env(void **state _unused_)
 	    .n_gids = 2,
 	};
 	int status;
-	char *out = ct_run(cl, "user1", &s, &status);
+	char *out = ct_run(ct_cl, "user1", &s, &status);
 	assert_int_equal(status, 0);
 	assert_string_equal(out, "1234\n4321\n4321 20 30\n/work/dir\nbar baz\n/\n");
 	free(out);
@@ -211,7 +195,7 @@ static void test_user_groups_cwd_env(void **state _unused_)
 	    .username = "user",
 	    .cwd = "/home/user",
 	};
-	out = ct_run(cl, "user2", &named, &status);
+	out = ct_run(ct_cl, "user2", &named, &status);
 	assert_int_equal(status, 0);
 	assert_string_equal(out, "1000\n1000\n1000 10 29\n/home/user\nuser\n");
 	free(out);
@@ -225,7 +209,7 @@ static void test_hostname_and_readonly(void **state _unused_)
 	    .readonly = true,
 	};
 	int status;
-	char *out = ct_run(cl, "host1", &s, &status);
+	char *out = ct_run(ct_cl, "host1", &s, &status);
 	assert_string_equal(out, "box1\nro\n");
 	free(out);
 }
@@ -241,7 +225,7 @@ static void test_dev(void **state _unused_)
 		"echo x > /dev/null && head -c 3 /dev/zero | wc -c; readlink /dev/stdout"),
 	};
 	int status;
-	char *out = ct_run(cl, "dev1", &s, &status);
+	char *out = ct_run(ct_cl, "dev1", &s, &status);
 	assert_string_equal(out, "3\n/proc/self/fd/1\n");
 	assert_int_equal(status, 0);
 	free(out);
@@ -279,7 +263,7 @@ static void test_mounts(void **state _unused_)
 	    .n_mounts = 3,
 	};
 	int status;
-	char *out = ct_run(cl, "mnt1", &s, &status);
+	char *out = ct_run(ct_cl, "mnt1", &s, &status);
 	assert_string_equal(out, "shared\nro\n1\n700\nproc\n");
 	free(out);
 	/* Nothing was created outside the rootfs, nothing mounted is left in the agent. */
@@ -306,9 +290,9 @@ static void test_mount_symlink_escape(void **state _unused_)
 	char msg[512];
 	/* The symlink resolves inside the rootfs, where its target does not exist: refused,
 	 * naming the destination. */
-	int code = ct_create(cl, "esc1", &s, false, msg);
+	int code = ct_create(ct_cl, "esc1", &s, false, msg);
 	if (code == RPC_OK)
-		assert_int_equal(ct_remove(cl, "esc1", 0, msg), RPC_OK);
+		assert_int_equal(ct_remove(ct_cl, "esc1", 0, msg), RPC_OK);
 	else
 		assert_non_null(strstr(msg, "/escape/sub"));
 	/* "sub" was created inside the rootfs (under <root>/<outside path>), not outside. */
@@ -322,10 +306,10 @@ static void test_signals(void **state _unused_)
 	/* sleep as PID 1 has no SIGTERM handler: the agent upgrades SIGTERM to SIGKILL. */
 	struct ct_test_spec sleeper = {.args = ARGS("sleep", "1000")};
 	create_started("sig1", &sleeper);
-	assert_int_equal(ct_signal(cl, "sig1", "", SIGTERM, msg), RPC_OK);
-	assert_int_equal(ct_wait(cl, "sig1", "sig1", msg), 128 + SIGKILL);
+	assert_int_equal(ct_signal(ct_cl, "sig1", "", SIGTERM, msg), RPC_OK);
+	assert_int_equal(ct_wait(ct_cl, "sig1", "sig1", msg), 128 + SIGKILL);
 	/* ESRCH is success */
-	assert_int_equal(ct_signal(cl, "sig1", "", SIGTERM, msg), RPC_OK);
+	assert_int_equal(ct_signal(ct_cl, "sig1", "", SIGTERM, msg), RPC_OK);
 	remove_ok("sig1");
 
 	/* A shell that traps SIGTERM gets SIGTERM itself. */
@@ -335,28 +319,28 @@ static void test_signals(void **state _unused_)
 	create_started("sig2", &trapper);
 	char *chunk;
 	size_t n;
-	assert_int_equal(ct_read(cl, "sig2", "sig2", false, 100, &chunk, &n, msg), RPC_OK);
+	assert_int_equal(ct_read(ct_cl, "sig2", "sig2", false, 100, &chunk, &n, msg), RPC_OK);
 	assert_string_equal(chunk, "ready\n");
 	free(chunk);
-	assert_int_equal(ct_signal(cl, "sig2", "", SIGTERM, msg), RPC_OK);
-	assert_int_equal(ct_wait(cl, "sig2", "sig2", msg), 7);
+	assert_int_equal(ct_signal(ct_cl, "sig2", "", SIGTERM, msg), RPC_OK);
+	assert_int_equal(ct_wait(ct_cl, "sig2", "sig2", msg), 7);
 	remove_ok("sig2");
 
 	/* exec_id "" + SIGKILL kills every process of the container, exec ones included. */
 	create_started("sig3", &trapper);
 	struct ct_test_spec ex = {.args = ARGS("sleep", "1000")};
-	assert_int_equal(ct_exec(cl, "sig3", "x1", &ex, msg), RPC_OK);
-	assert_int_equal(ct_signal(cl, "sig3", "", SIGKILL, msg), RPC_OK);
-	assert_int_equal(ct_wait(cl, "sig3", "x1", msg), 128 + SIGKILL);
-	assert_int_equal(ct_wait(cl, "sig3", "sig3", msg), 128 + SIGKILL);
+	assert_int_equal(ct_exec(ct_cl, "sig3", "x1", &ex, msg), RPC_OK);
+	assert_int_equal(ct_signal(ct_cl, "sig3", "", SIGKILL, msg), RPC_OK);
+	assert_int_equal(ct_wait(ct_cl, "sig3", "x1", msg), 128 + SIGKILL);
+	assert_int_equal(ct_wait(ct_cl, "sig3", "sig3", msg), 128 + SIGKILL);
 	remove_ok("sig3");
 
 	/* A signal for one exec process. */
 	create_started("sig4", &sleeper);
-	assert_int_equal(ct_exec(cl, "sig4", "x2", &ex, msg), RPC_OK);
-	assert_int_equal(ct_signal(cl, "sig4", "x2", SIGUSR1, msg), RPC_OK);
-	assert_int_equal(ct_wait(cl, "sig4", "x2", msg), 128 + SIGUSR1);
-	assert_int_equal(ct_signal(cl, "sig4", "x2", 999, msg), RPC_INVALID_ARGUMENT);
+	assert_int_equal(ct_exec(ct_cl, "sig4", "x2", &ex, msg), RPC_OK);
+	assert_int_equal(ct_signal(ct_cl, "sig4", "x2", SIGUSR1, msg), RPC_OK);
+	assert_int_equal(ct_wait(ct_cl, "sig4", "x2", msg), 128 + SIGUSR1);
+	assert_int_equal(ct_signal(ct_cl, "sig4", "x2", 999, msg), RPC_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "999"));
 	remove_ok("sig4");
 }
@@ -368,7 +352,7 @@ static void test_orphan_holds_stdout(void **state _unused_)
 	struct ct_test_spec s = {.args = ARGS("sh", "-c", "sleep 100 & echo hi")};
 	int status;
 	create_started("orphan", &init);
-	char *out = ct_exec_run(cl, "orphan", "bg", &s, &status);
+	char *out = ct_exec_run(ct_cl, "orphan", "bg", &s, &status);
 	assert_string_equal(out, "hi\n");
 	assert_int_equal(status, 0);
 	free(out);
@@ -381,30 +365,30 @@ static void test_remove_running(void **state _unused_)
 	struct ct_test_spec init = {.args = ARGS("sleep", "1000")};
 	create_started("rm1", &init);
 	struct ct_test_spec ex = {.args = ARGS("sleep", "1000")};
-	assert_int_equal(ct_exec(cl, "rm1", "x", &ex, msg), RPC_OK);
+	assert_int_equal(ct_exec(ct_cl, "rm1", "x", &ex, msg), RPC_OK);
 	remove_ok("rm1");
-	assert_int_equal(ct_wait(cl, "rm1", "rm1", msg), -RPC_NOT_FOUND);
+	assert_int_equal(ct_wait(ct_cl, "rm1", "rm1", msg), -RPC_NOT_FOUND);
 	assert_non_null(strstr(msg, "rm1"));
 	/* Created but never started: removed as well, with a timeout given. */
-	assert_int_equal(ct_create(cl, "rm2", &init, false, msg), RPC_OK);
-	assert_int_equal(ct_remove(cl, "rm2", 10, msg), RPC_OK);
-	assert_int_equal(ct_start(cl, "rm2", msg), RPC_NOT_FOUND);
+	assert_int_equal(ct_create(ct_cl, "rm2", &init, false, msg), RPC_OK);
+	assert_int_equal(ct_remove(ct_cl, "rm2", 10, msg), RPC_OK);
+	assert_int_equal(ct_start(ct_cl, "rm2", msg), RPC_NOT_FOUND);
 }
 
 static void test_two_step_start(void **state _unused_)
 {
 	char msg[512];
 	struct ct_test_spec s = {.args = ARGS("echo", "started")};
-	assert_int_equal(ct_create(cl, "two", &s, false, msg), RPC_OK);
+	assert_int_equal(ct_create(ct_cl, "two", &s, false, msg), RPC_OK);
 	/* Not started: nothing ran, nothing to read yet; a read would park. The process is
 	 * there (SignalProcess 0-free check through Wait being parked is covered elsewhere). */
-	assert_int_equal(ct_start(cl, "two", msg), RPC_OK);
-	assert_int_equal(ct_start(cl, "two", msg), RPC_FAILED_PRECONDITION);
+	assert_int_equal(ct_start(ct_cl, "two", msg), RPC_OK);
+	assert_int_equal(ct_start(ct_cl, "two", msg), RPC_FAILED_PRECONDITION);
 	assert_non_null(strstr(msg, "two"));
-	char *out = ct_read_all(cl, "two", "two", false);
+	char *out = ct_read_all(ct_cl, "two", "two", false);
 	assert_string_equal(out, "started\n");
 	free(out);
-	assert_int_equal(ct_wait(cl, "two", "two", msg), 0);
+	assert_int_equal(ct_wait(ct_cl, "two", "two", msg), 0);
 	remove_ok("two");
 }
 
@@ -424,57 +408,58 @@ static void test_bad_input(void **state _unused_)
 	char *chunk;
 	size_t n;
 
-	expect(ct_start(cl, "nope", msg), RPC_NOT_FOUND, msg, "nope");
-	expect(-ct_wait(cl, "nope", "", msg), RPC_NOT_FOUND, msg, "nope");
-	expect(ct_signal(cl, "nope", "", 9, msg), RPC_NOT_FOUND, msg, "nope");
-	expect(ct_remove(cl, "nope", 0, msg), RPC_NOT_FOUND, msg, "nope");
-	expect(ct_read(cl, "nope", "", false, 10, &chunk, &n, msg), RPC_NOT_FOUND, msg, "nope");
-	expect(ct_write(cl, "nope", "", "x", 1, &w, msg), RPC_NOT_FOUND, msg, "nope");
-	expect(ct_exec(cl, "nope", "e", &ok, msg), RPC_NOT_FOUND, msg, "nope");
+	expect(ct_start(ct_cl, "nope", msg), RPC_NOT_FOUND, msg, "nope");
+	expect(-ct_wait(ct_cl, "nope", "", msg), RPC_NOT_FOUND, msg, "nope");
+	expect(ct_signal(ct_cl, "nope", "", 9, msg), RPC_NOT_FOUND, msg, "nope");
+	expect(ct_remove(ct_cl, "nope", 0, msg), RPC_NOT_FOUND, msg, "nope");
+	expect(ct_read(ct_cl, "nope", "", false, 10, &chunk, &n, msg), RPC_NOT_FOUND, msg, "nope");
+	expect(ct_write(ct_cl, "nope", "", "x", 1, &w, msg), RPC_NOT_FOUND, msg, "nope");
+	expect(ct_exec(ct_cl, "nope", "e", &ok, msg), RPC_NOT_FOUND, msg, "nope");
 
-	expect(ct_create(cl, "a/b", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "a/b");
-	expect(ct_create(cl, "..", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "..");
-	expect(ct_create(cl, "x..y", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "x..y");
-	expect(ct_create(cl, "", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "''");
+	expect(ct_create(ct_cl, "a/b", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "a/b");
+	expect(ct_create(ct_cl, "..", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "..");
+	expect(ct_create(ct_cl, "x..y", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "x..y");
+	expect(ct_create(ct_cl, "", &ok, false, msg), RPC_INVALID_ARGUMENT, msg, "''");
 
 	create_started("bad", &ok);
-	expect(ct_create(cl, "bad", &ok, false, msg), RPC_ALREADY_EXISTS, msg, "bad");
-	expect(-ct_wait(cl, "bad", "ghost", msg), RPC_NOT_FOUND, msg, "ghost");
-	expect(ct_signal(cl, "bad", "ghost", 9, msg), RPC_NOT_FOUND, msg, "ghost");
-	expect(ct_exec(cl, "bad", "../x", &ok, msg), RPC_INVALID_ARGUMENT, msg, "../x");
-	assert_int_equal(ct_exec(cl, "bad", "dup", &ok, msg), RPC_OK);
-	expect(ct_exec(cl, "bad", "dup", &ok, msg), RPC_ALREADY_EXISTS, msg, "dup");
-	expect(ct_read(cl, "bad", "dup", false, 0, &chunk, &n, msg), RPC_INVALID_ARGUMENT, msg,
+	expect(ct_create(ct_cl, "bad", &ok, false, msg), RPC_ALREADY_EXISTS, msg, "bad");
+	expect(-ct_wait(ct_cl, "bad", "ghost", msg), RPC_NOT_FOUND, msg, "ghost");
+	expect(ct_signal(ct_cl, "bad", "ghost", 9, msg), RPC_NOT_FOUND, msg, "ghost");
+	expect(ct_exec(ct_cl, "bad", "../x", &ok, msg), RPC_INVALID_ARGUMENT, msg, "../x");
+	assert_int_equal(ct_exec(ct_cl, "bad", "dup", &ok, msg), RPC_OK);
+	expect(ct_exec(ct_cl, "bad", "dup", &ok, msg), RPC_ALREADY_EXISTS, msg, "dup");
+	expect(ct_read(ct_cl, "bad", "dup", false, 0, &chunk, &n, msg), RPC_INVALID_ARGUMENT, msg,
 	       "len");
 
 	/* Missing pieces of the spec. */
 	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	req.container_id = "nospec";
-	expect(harness_call(cl, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
-			    &resp, msg),
+	expect(harness_call(ct_cl, "CreateContainer", &req.base,
+			    &google__protobuf__empty__descriptor, &resp, msg),
 	       RPC_INVALID_ARGUMENT, msg, "OCI");
 	Grpc__Spec spec = GRPC__SPEC__INIT;
 	req.oci = &spec;
-	expect(harness_call(cl, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
-			    &resp, msg),
+	expect(harness_call(ct_cl, "CreateContainer", &req.base,
+			    &google__protobuf__empty__descriptor, &resp, msg),
 	       RPC_INVALID_ARGUMENT, msg, "Process");
 	struct ct_test_spec noroot = {.args = ARGS("true"), .root_path = ""};
-	expect(ct_create(cl, "noroot", &noroot, false, msg), RPC_INVALID_ARGUMENT, msg,
+	expect(ct_create(ct_cl, "noroot", &noroot, false, msg), RPC_INVALID_ARGUMENT, msg,
 	       "Root.Path");
 	struct ct_test_spec badroot = {.args = ARGS("true"), .root_path = "/nonexistent/rootfs"};
-	expect(ct_create(cl, "badroot", &badroot, false, msg), RPC_INVALID_ARGUMENT, msg,
+	expect(ct_create(ct_cl, "badroot", &badroot, false, msg), RPC_INVALID_ARGUMENT, msg,
 	       "/nonexistent/rootfs");
 
 	/* A binary that does not exist fails at once, naming it (Kata #8026 hung 60 s). */
 	struct ct_test_spec nobin = {.args = ARGS("no-such-binary")};
-	expect(ct_create(cl, "nobin", &nobin, false, msg), RPC_NOT_FOUND, msg, "no-such-binary");
-	expect(ct_exec(cl, "bad", "nobin", &nobin, msg), RPC_NOT_FOUND, msg, "no-such-binary");
+	expect(ct_create(ct_cl, "nobin", &nobin, false, msg), RPC_NOT_FOUND, msg, "no-such-binary");
+	expect(ct_exec(ct_cl, "bad", "nobin", &nobin, msg), RPC_NOT_FOUND, msg, "no-such-binary");
 	struct ct_test_spec abs = {.args = ARGS("/bin/no-such")};
-	expect(ct_create(cl, "nobin2", &abs, false, msg), RPC_NOT_FOUND, msg, "/bin/no-such");
+	expect(ct_create(ct_cl, "nobin2", &abs, false, msg), RPC_NOT_FOUND, msg, "/bin/no-such");
 	/* A cwd that is a file: the child's failure comes back over the error pipe. */
 	struct ct_test_spec badcwd = {.args = ARGS("true"), .cwd = "/etc/passwd"};
-	expect(ct_exec(cl, "bad", "cwd", &badcwd, msg), RPC_INVALID_ARGUMENT, msg, "/etc/passwd");
+	expect(ct_exec(ct_cl, "bad", "cwd", &badcwd, msg), RPC_INVALID_ARGUMENT, msg,
+	       "/etc/passwd");
 	/* A mount that fails names its destination; the id is free again at once. */
 	Grpc__Mount m = GRPC__MOUNT__INIT;
 	m.destination = "/weird";
@@ -482,19 +467,19 @@ static void test_bad_input(void **state _unused_)
 	m.source = "none";
 	Grpc__Mount *mounts[] = {&m};
 	struct ct_test_spec badmnt = {.args = ARGS("true"), .mounts = mounts, .n_mounts = 1};
-	int code = ct_create(cl, "badmnt", &badmnt, false, msg);
+	int code = ct_create(ct_cl, "badmnt", &badmnt, false, msg);
 	assert_int_not_equal(code, RPC_OK);
 	assert_non_null(strstr(msg, "/weird"));
 	struct ct_test_spec user = {.args = ARGS("true"), .username = "ghost"};
-	expect(ct_create(cl, "badmnt", &user, false, msg), RPC_INVALID_ARGUMENT, msg, "ghost");
+	expect(ct_create(ct_cl, "badmnt", &user, false, msg), RPC_INVALID_ARGUMENT, msg, "ghost");
 	/* a spec mount with '..' */
 	m.destination = "/a/../../etc";
 	m.type = "tmpfs";
-	expect(ct_create(cl, "dotdot", &badmnt, false, msg), RPC_INVALID_ARGUMENT, msg,
+	expect(ct_create(ct_cl, "dotdot", &badmnt, false, msg), RPC_INVALID_ARGUMENT, msg,
 	       "/a/../../etc");
 
 	remove_ok("bad");
-	assert_true(harness_agent_alive(&agent));
+	assert_true(harness_agent_alive(&ct_agent));
 }
 
 /* A parked WaitProcess never delays other calls on the same connection. */
@@ -503,7 +488,7 @@ static void test_parked_wait_does_not_block(void **state _unused_)
 	char msg[512];
 	struct ct_test_spec init = {.args = ARGS("sleep", "1000")};
 	create_started("park", &init);
-	struct rpc_client *c2 = harness_connect(&agent);
+	struct rpc_client *c2 = harness_connect(&ct_agent);
 	Grpc__WaitProcessRequest wr = GRPC__WAIT_PROCESS_REQUEST__INIT;
 	wr.container_id = "park";
 	wr.exec_id = "park";
@@ -522,7 +507,7 @@ static void test_parked_wait_does_not_block(void **state _unused_)
 		assert_int_equal(got, check_id);
 		assert_int_equal(st.code, RPC_OK);
 	}
-	assert_int_equal(ct_signal(cl, "park", "", SIGKILL, msg), RPC_OK);
+	assert_int_equal(ct_signal(ct_cl, "park", "", SIGKILL, msg), RPC_OK);
 	assert_int_equal(rpc_client_recv(c2, &got, &st, &payload), 0);
 	assert_int_equal(got, wait_id);
 	assert_int_equal(st.code, RPC_OK);
@@ -543,23 +528,23 @@ static void test_cycles_leave_nothing(void **state _unused_)
 	int status;
 	for (int i = 0; i < 10; i++) { /* warm up allocator and caches */
 		snprintf(cid, sizeof(cid), "warm%d", i);
-		free(ct_run(cl, cid, &s, &status));
+		free(ct_run(ct_cl, cid, &s, &status));
 	}
-	int fds = agent_fd_count(agent.pid);
-	int mounts = agent_mount_count(agent.pid);
-	long rss = agent_rss_kb(agent.pid);
+	int fds = agent_fd_count(ct_agent.pid);
+	int mounts = agent_mount_count(ct_agent.pid);
+	long rss = agent_rss_kb(ct_agent.pid);
 	for (int i = 0; i < 100; i++) {
 		snprintf(cid, sizeof(cid), "cycle%d", i);
-		free(ct_run(cl, cid, &s, &status));
+		free(ct_run(ct_cl, cid, &s, &status));
 		assert_int_equal(status, 0);
 	}
-	assert_int_equal(agent_fd_count(agent.pid), fds);
-	assert_int_equal(agent_mount_count(agent.pid), mounts);
-	int left = agent_dir_entries(agent.pid, "/run/kata-containers");
+	assert_int_equal(agent_fd_count(ct_agent.pid), fds);
+	assert_int_equal(agent_mount_count(ct_agent.pid), mounts);
+	int left = agent_dir_entries(ct_agent.pid, "/run/kata-containers");
 	if (left != 0)
-		harness_sh("ls -la /proc/%d/root/run/kata-containers >&2", agent.pid);
+		harness_sh("ls -la /proc/%d/root/run/kata-containers >&2", ct_agent.pid);
 	assert_int_equal(left, 0);
-	long rss2 = agent_rss_kb(agent.pid);
+	long rss2 = agent_rss_kb(ct_agent.pid);
 	print_message("agent VmRSS %ld kB -> %ld kB over 100 cycles\n", rss, rss2);
 #ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine keeps freed memory; LSan checks leaks at exit */
 	assert_true(rss2 <= rss + 256);
@@ -592,7 +577,7 @@ static void test_emberctl_run(void **state _unused_)
 		bundle),
 	    0);
 	int st = harness_sh("echo line | %s --addr %s run -i %s runc1 > %s/out 2> %s/err", ctl,
-			    agent.addr, bundle, bundle, bundle);
+			    ct_agent.addr, bundle, bundle, bundle);
 	assert_int_equal(st, 5);
 	assert_int_equal(harness_sh("printf 'out-1\\ngot-line\\n' | cmp -s - %s/out", bundle), 0);
 	assert_int_equal(harness_sh("grep -qx err %s/err", bundle), 0);
@@ -601,16 +586,18 @@ static void test_emberctl_run(void **state _unused_)
 	/* create/start/exec/kill/wait/rm */
 	assert_int_equal(
 	    harness_sh("sed -i 's/echo out-$X.*exit 5/sleep 1000/' %s/config.json", bundle), 0);
-	assert_int_equal(harness_sh("%s --addr %s create %s c2", ctl, agent.addr, bundle), 0);
-	assert_int_equal(harness_sh("%s --addr %s start c2", ctl, agent.addr), 0);
+	assert_int_equal(harness_sh("%s --addr %s create %s c2", ctl, ct_agent.addr, bundle), 0);
+	assert_int_equal(harness_sh("%s --addr %s start c2", ctl, ct_agent.addr), 0);
 	assert_int_equal(
-	    harness_sh("test \"$(%s --addr %s exec c2 e1 hostname)\" = h", ctl, agent.addr), 0);
-	assert_int_equal(harness_sh("%s --addr %s exec c2 e2 sh -c 'exit 9'", ctl, agent.addr), 9);
-	assert_int_equal(harness_sh("%s --addr %s kill c2 KILL", ctl, agent.addr), 0);
-	assert_int_equal(harness_sh("test \"$(%s --addr %s wait c2)\" = 137", ctl, agent.addr), 0);
-	assert_int_equal(harness_sh("%s --addr %s rm c2", ctl, agent.addr), 0);
-	assert_int_equal(harness_sh("%s --addr %s rm c2 2>&1 | grep -q NOT_FOUND", ctl, agent.addr),
+	    harness_sh("test \"$(%s --addr %s exec c2 e1 hostname)\" = h", ctl, ct_agent.addr), 0);
+	assert_int_equal(harness_sh("%s --addr %s exec c2 e2 sh -c 'exit 9'", ctl, ct_agent.addr),
+			 9);
+	assert_int_equal(harness_sh("%s --addr %s kill c2 KILL", ctl, ct_agent.addr), 0);
+	assert_int_equal(harness_sh("test \"$(%s --addr %s wait c2)\" = 137", ctl, ct_agent.addr),
 			 0);
+	assert_int_equal(harness_sh("%s --addr %s rm c2", ctl, ct_agent.addr), 0);
+	assert_int_equal(
+	    harness_sh("%s --addr %s rm c2 2>&1 | grep -q NOT_FOUND", ctl, ct_agent.addr), 0);
 	harness_sh("rm -rf %s", bundle);
 }
 
@@ -637,5 +624,5 @@ int main(void)
 	    cmocka_unit_test(test_cycles_leave_nothing),
 	    cmocka_unit_test(test_emberctl_run),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ct_setup, ct_teardown);
 }

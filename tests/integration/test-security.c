@@ -9,24 +9,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-static struct agent_proc agent;
-static struct rpc_client *cl;
-
-static int setup(void **state _unused_)
-{
-	ct_rootfs();
-	harness_start_agent(&agent, HARNESS_ISOLATE, NULL);
-	cl = harness_connect(&agent);
-	return 0;
-}
-
-static int teardown(void **state _unused_)
-{
-	rpc_client_free(cl);
-	cl = NULL;
-	harness_stop_agent(&agent);
-	return 0;
-}
+/* One agent per test: ct_setup/ct_teardown (test-container-util.h) keep it in ct_agent and
+ * its connection in ct_cl. */
 
 /* ---- a spec with every security field reachable ---- */
 
@@ -132,7 +116,7 @@ static int create(const char *cid, struct fx *f, char *msg)
 	req.container_id = (char *)cid;
 	req.exec_id = (char *)cid;
 	req.oci = &f->spec;
-	int code = harness_call(cl, "CreateContainer", &req.base,
+	int code = harness_call(ct_cl, "CreateContainer", &req.base,
 				&google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)
 		protobuf_c_message_free_unpacked(resp, NULL);
@@ -145,7 +129,7 @@ static void create_started(const char *cid, struct fx *f)
 	int code = create(cid, f, msg);
 	if (code != RPC_OK)
 		fail_msg("create %s: %s: %s", cid, rpc_code_name(code), msg);
-	code = ct_start(cl, cid, msg);
+	code = ct_start(ct_cl, cid, msg);
 	if (code != RPC_OK)
 		fail_msg("start %s: %s: %s", cid, rpc_code_name(code), msg);
 }
@@ -153,7 +137,7 @@ static void create_started(const char *cid, struct fx *f)
 static void remove_ok(const char *cid)
 {
 	char msg[512];
-	int code = ct_remove(cl, cid, 0, msg);
+	int code = ct_remove(ct_cl, cid, 0, msg);
 	if (code != RPC_OK)
 		fail_msg("remove %s: %s: %s", cid, rpc_code_name(code), msg);
 }
@@ -163,8 +147,8 @@ static char *run(const char *cid, struct fx *f, int *status)
 {
 	char msg[512];
 	create_started(cid, f);
-	char *out = ct_read_all(cl, cid, cid, false);
-	*status = ct_wait(cl, cid, cid, msg);
+	char *out = ct_read_all(ct_cl, cid, cid, false);
+	*status = ct_wait(ct_cl, cid, cid, msg);
 	remove_ok(cid);
 	return out;
 }
@@ -177,7 +161,7 @@ static void expect_refused(const char *cid, struct fx *f, int want_code, const c
 	if (code != want_code || !strstr(msg, want1) || (want2 && !strstr(msg, want2)))
 		fail_msg("create %s: %s '%s'; want %s naming '%s' '%s'", cid, rpc_code_name(code),
 			 msg, rpc_code_name(want_code), want1, want2 ? want2 : "");
-	assert_true(harness_agent_alive(&agent));
+	assert_true(harness_agent_alive(&ct_agent));
 }
 
 static void expect_line(const char *out, const char *line)
@@ -324,15 +308,15 @@ static void test_seccomp_inherited_by_exec(void **state _unused_)
 					      "mkdir /tmp/e 2>&1; grep -E '^(Seccomp|CapEff):' "
 					      "/proc/self/status")};
 	int status = -1;
-	char *out = ct_exec_run(cl, "sec5", "e1", &e, &status);
+	char *out = ct_exec_run(ct_cl, "sec5", "e1", &e, &status);
 	assert_int_equal(status, 0);
 	expect_line(out, "Operation not permitted");
 	expect_line(out, "Seccomp:\t2\n");
 	expect_line(out, "CapEff:\t00000000a80425fb\n");
 	free(out);
 	char msg[512];
-	assert_int_equal(ct_signal(cl, "sec5", "", 9, msg), RPC_OK);
-	assert_int_equal(ct_wait(cl, "sec5", "sec5", msg), 128 + 9);
+	assert_int_equal(ct_signal(ct_cl, "sec5", "", 9, msg), RPC_OK);
+	assert_int_equal(ct_wait(ct_cl, "sec5", "sec5", msg), 128 + 9);
 	remove_ok("sec5");
 }
 
@@ -373,7 +357,7 @@ static void test_guest_details_supports_seccomp(void **state _unused_)
 	Grpc__GuestDetailsRequest req = GRPC__GUEST_DETAILS_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	char msg[512];
-	assert_int_equal(harness_call(cl, "GetGuestDetails", &req.base,
+	assert_int_equal(harness_call(ct_cl, "GetGuestDetails", &req.base,
 				      &grpc__guest_details_response__descriptor, &resp, msg),
 			 RPC_OK);
 	Grpc__GuestDetailsResponse *r = (Grpc__GuestDetailsResponse *)resp;
@@ -552,7 +536,7 @@ static void test_mount_through_evil_symlink(void **state _unused_)
 	int code = create("evil2", &f, msg);
 	if (code == RPC_OK || !strstr(msg, "/sneaky/kernel"))
 		fail_msg("create evil2: %s '%s'", rpc_code_name(code), msg);
-	assert_true(harness_agent_alive(&agent));
+	assert_true(harness_agent_alive(&ct_agent));
 
 	/* the /proc rules by name */
 	fx_init(&f, ARGS("true"));
@@ -576,7 +560,7 @@ static void test_no_leaked_fds(void **state _unused_)
 	create_started("fds1", &f);
 	struct ct_test_spec e = {.args = ARGS("ls", "/proc/1/fd")};
 	int status = -1;
-	char *out = ct_exec_run(cl, "fds1", "e1", &e, &status);
+	char *out = ct_exec_run(ct_cl, "fds1", "e1", &e, &status);
 	assert_int_equal(status, 0);
 	assert_string_equal(out, "0\n1\n2\n");
 	free(out);
@@ -587,10 +571,10 @@ static void test_no_leaked_fds(void **state _unused_)
 		snprintf(cwd, sizeof(cwd), "/proc/self/fd/%d", fd);
 		snprintf(eid, sizeof(eid), "cwd%d", fd);
 		struct ct_test_spec s = {.args = ARGS("pwd"), .cwd = cwd};
-		int code = ct_exec(cl, "fds1", eid, &s, msg);
+		int code = ct_exec(ct_cl, "fds1", eid, &s, msg);
 		if (code == RPC_OK) {
-			char *o = ct_read_all(cl, "fds1", eid, false);
-			ct_wait(cl, "fds1", eid, msg);
+			char *o = ct_read_all(ct_cl, "fds1", eid, false);
+			ct_wait(ct_cl, "fds1", eid, msg);
 			fail_msg("exec with cwd %s ran (pwd: %s)", cwd, o);
 		}
 		if (!strstr(msg, cwd))
@@ -598,8 +582,8 @@ static void test_no_leaked_fds(void **state _unused_)
 				 rpc_code_name(code), msg);
 	}
 	char msg[512];
-	assert_int_equal(ct_signal(cl, "fds1", "", 9, msg), RPC_OK);
-	ct_wait(cl, "fds1", "fds1", msg);
+	assert_int_equal(ct_signal(ct_cl, "fds1", "", 9, msg), RPC_OK);
+	ct_wait(ct_cl, "fds1", "fds1", msg);
 	remove_ok("fds1");
 
 	/* the same for the init process */
@@ -630,5 +614,5 @@ int main(void)
 	    cmocka_unit_test(test_mount_through_evil_symlink),
 	    cmocka_unit_test(test_no_leaked_fds),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ct_setup, ct_teardown);
 }
