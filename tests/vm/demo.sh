@@ -11,13 +11,13 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd -P)
 SRC=$(cd "$(dirname "$0")/../.." && pwd -P)
 
-skip() { echo "SKIP: $*"; exit 77; }
+# shellcheck source=tests/vm/lib.sh
+source "$SRC/tests/vm/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (scripts/setup.sh vm)"
 KERNEL=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1 || true)
 [[ -n $KERNEL ]] || skip "no kernel in /boot (scripts/setup.sh vm)"
 [[ -r /lib/modules/${KERNEL#/boot/vmlinuz-}/modules.dep ]] || skip "no modules.dep for $KERNEL"
-BUSYBOX=$(command -v busybox || true)
-[[ -n $BUSYBOX ]] && file -L "$BUSYBOX" | grep -q statically || skip "no static busybox"
+vm_need_static_busybox
 command -v python3 >/dev/null || skip "python3 missing (JSON requests)"
 
 OUT=$(mktemp /tmp/ember-vmdemo.XXXXXX)

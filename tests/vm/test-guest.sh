@@ -24,24 +24,15 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd -P)
 BOOT_TIMEOUT=${EMBER_VM_BOOT_TIMEOUT:-180}
 CTL=$BUILD/tools/emberctl/emberctl
 
-skip() { echo "SKIP: $*"; exit 77; }
+# shellcheck source=tests/vm/lib.sh
+source "$SRC/tests/vm/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (scripts/setup.sh vm)"
 KERNEL=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1 || true)
 [[ -n $KERNEL ]] || skip "no kernel in /boot (scripts/setup.sh vm)"
-BUSYBOX=$(command -v busybox || true)
-[[ -n $BUSYBOX ]] && file -L "$BUSYBOX" | grep -q statically || skip "no static busybox"
+vm_need_static_busybox
 command -v mkswap >/dev/null || skip "mkswap missing"
 
-T=$(mktemp -d /tmp/ember-vmguest.XXXXXX)
-VM_PID=
-cleanup() {
-	if [[ -n $VM_PID ]] && kill -0 "$VM_PID" 2>/dev/null; then
-		kill -TERM "$VM_PID" 2>/dev/null || true
-		wait "$VM_PID" 2>/dev/null || true
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
+vm_workdir vmguest
 
 fail() {
 	echo "FAIL (vm guest): $*"

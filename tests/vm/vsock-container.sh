@@ -19,26 +19,17 @@ BOOT_TIMEOUT=${EMBER_VM_BOOT_TIMEOUT:-180}
 CTL=$BUILD/tools/emberctl/emberctl
 SHARED=/run/kata-containers/shared/containers
 
-skip() { echo "SKIP: $*"; exit 77; }
+# shellcheck source=tests/vm/lib.sh
+source "$SRC/tests/vm/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (scripts/setup.sh vm)"
 KERNEL=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1 || true)
 [[ -n $KERNEL ]] || skip "no kernel in /boot (scripts/setup.sh vm)"
 REL=${KERNEL#/boot/vmlinuz-}
-BUSYBOX=$(command -v busybox || true)
-[[ -n $BUSYBOX ]] && file -L "$BUSYBOX" | grep -q statically || skip "no static busybox"
+vm_need_static_busybox
 command -v python3 >/dev/null || skip "python3 missing (JSON requests)"
 file -L "$CTL" | grep -q statically || skip "emberctl is not static (the container has no libc)"
 
-T=$(mktemp -d /tmp/ember-vmvsock.XXXXXX)
-VM_PID=
-cleanup() {
-	if [[ -n $VM_PID ]] && kill -0 "$VM_PID" 2>/dev/null; then
-		kill -TERM "$VM_PID" 2>/dev/null || true
-		wait "$VM_PID" 2>/dev/null || true
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
+vm_workdir vmvsock
 fail() {
 	echo "FAIL (vm vsock-container): $*"
 	[[ -f $T/run/console.log ]] && { echo "---- console (last 40 lines) ----"; tail -n 40 "$T/run/console.log"; }
