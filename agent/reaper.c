@@ -74,6 +74,11 @@ static bool status_read(struct process *p)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return false;
+		if (n == (ssize_t)sizeof(st) && st.ready == CT_STATUS_HOOKS) {
+			if (p->init)
+				container_hooks_pause(p);
+			continue;
+		}
 		if (n == (ssize_t)sizeof(st)) {
 			if (p->init)
 				container_setup_done(p, &st, false);
@@ -262,7 +267,11 @@ static void reap_all(struct sandbox *sb)
 {
 	for (;;) {
 		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+		/* Not __WALL: the iptables supervisor is cloned without an exit signal and
+		 * reaped by its owner through its pidfd (orphans re-parented to us get SIGCHLD
+		 * as their exit signal again: kernel reparent_leader). Hooks are ordinary
+		 * children, handed over to agent/hook/ below. */
+		pid_t pid = waitpid(-1, &status, WNOHANG);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid <= 0)
@@ -270,6 +279,8 @@ static void reap_all(struct sandbox *sb)
 		struct process *p = process_by_pid(sb, pid);
 		if (p)
 			process_exited(p, status);
+		else if (hook_child_reaped(pid, status))
+			continue;
 		else
 			log_debug("reaped pid %d (not a process of ours: an orphan), status 0x%x",
 				  (int)pid, status);

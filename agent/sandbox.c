@@ -169,8 +169,14 @@ void sandbox_free(struct agent *a)
 	/* The server is gone (its parked calls were cancelled): kill what is left and wait
 	 * for it briefly, so that nothing keeps running after the agent. */
 	struct list_head *pos, *tmp;
-	LIST_FOREACH (pos, &sb->containers)
-		container_kill_all(list_entry(pos, struct container, node));
+	sb->shutting_down = true;
+	LIST_FOREACH (pos, &sb->containers) {
+		struct container *c = list_entry(pos, struct container, node);
+		hook_run_cancel(c->hook_run);
+		c->hook_run = NULL;
+		container_kill_all(c);
+	}
+	hook_shutdown(); /* reaps the hooks cancelled above */
 	reaper_done(sb);
 	LIST_FOREACH_SAFE (pos, tmp, &sb->containers) {
 		struct container *c = list_entry(pos, struct container, node);
@@ -188,6 +194,7 @@ void sandbox_free(struct agent *a)
 	safe_close(sb->ipc_fd);
 	safe_close(sb->uts_fd);
 	safe_close(sb->pidns_fd);
+	hook_set_free(&sb->guest_hooks);
 	free(sb->id);
 	free(sb->hostname);
 	free(sb);

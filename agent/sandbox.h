@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "agent.pb-c.h"
 #include "container/container.h"
+#include "hook/hook.h"
 
 #include <sys/stat.h>
 
@@ -123,6 +124,15 @@ struct container {
 	bool have_mnt_ns;
 	int start_fd;
 	bool removing;
+
+	/* OCI hooks (agent/hook/): the spec's followed by the sandbox's guest hooks. */
+	struct hook_set hooks;
+	char *oci_version, *hook_annotations; /* for the state JSON of later hooks */
+	int hook_fd;		     /* write end: releases the init paused for its hooks */
+	struct hook_run *hook_run;   /* the hooks running now, if any */
+	enum hook_kind hook_phase;   /* which ones */
+	struct rpc_call *start_call; /* StartContainer parked during its hooks */
+	bool starting, poststop_started;
 	struct list_head removers; /* parked RemoveContainer calls (struct remover) */
 };
 
@@ -143,6 +153,8 @@ struct sandbox {
 	bool sandbox_pidns;
 	int pidns_fd; /* the first container's pid ns when sandbox_pidns */
 	bool no_pivot;
+	struct hook_set guest_hooks; /* from CreateSandbox's guest_hook_path */
+	bool shutting_down;	     /* the agent is exiting: no more hooks */
 
 	int sigchld_fd;
 	struct ev_io sigchld_io;
@@ -184,6 +196,8 @@ void process_fail_parked(struct process *p, int code, const char *msg);
 void process_exited(struct process *p, int wait_status);
 /* The setup outcome of a process is known (ready, error or exec'd). Hooks for svc-*. */
 void container_setup_done(struct process *p, const struct ct_status *st, bool eof);
+/* The init stopped before pivot_root for its prestart/createRuntime/createContainer hooks. */
+void container_hooks_pause(struct process *p);
 void exec_setup_done(struct process *p, const struct ct_status *st, bool eof);
 /* WaitProcess reply for an exited process; collects exec processes. */
 void process_reply_wait(struct process *p, struct rpc_call *call);
@@ -204,6 +218,26 @@ void container_begin_remove(struct container *c);
 void container_check_removed(struct container *c);
 /* SIGKILL every process of the container (known ones by pidfd, the rest by mount ns). */
 void container_kill_all(struct container *c);
+/* Frees the container now (its processes are reaped or left to the reaper). */
+void container_finalize(struct container *c);
+/* Creation failed: answers the parked CreateContainer with code + msg, kills the init and
+ * frees the container. */
+void container_setup_failed(struct container *c, int code, const char *msg);
+
+/* ---- container-hooks.c: OCI hooks at create, start and remove ---- */
+
+/* Builds c->hooks from the spec and the guest hooks; sets plan->hook_pause. */
+int container_hooks_prepare(struct container *c, const Grpc__Spec *spec, struct ct_plan *plan,
+			    char *err, size_t errsz);
+void container_hooks_free(struct container *c);
+/* StartContainer (validated): parks the call through startContainer hooks, the start and
+ * the poststart hooks, then replies. */
+void container_start(struct container *c, struct rpc_call *call);
+/* Starts the poststop hooks of a container whose processes are all gone; true when they
+ * run (container_finalize follows when they are done) or are already running. */
+bool container_hooks_poststop(struct container *c);
+/* Removal began: stops create/start hooks and fails a parked StartContainer with why. */
+void container_hooks_cancel(struct container *c, const char *why);
 
 /* ---- svc-sandbox.c ---- */
 

@@ -71,11 +71,12 @@ void container_kill_all(struct container *c)
 		kill_by_mount_ns(c);
 }
 
-static void container_finalize(struct container *c)
+void container_finalize(struct container *c)
 {
 	struct sandbox *sb = c->sb;
 	char b[96];
 
+	container_hooks_free(c);
 	c->start_fd = safe_close(c->start_fd);
 	while (!list_empty(&c->procs))
 		process_detach(list_entry(c->procs.next, struct process, node));
@@ -125,12 +126,15 @@ void container_check_removed(struct container *c)
 	LIST_FOREACH (pos, &c->procs)
 		if (!list_entry(pos, struct process, node)->reaped)
 			return;
+	if (container_hooks_poststop(c))
+		return; /* finalized when they are done */
 	container_finalize(c);
 }
 
 void container_begin_remove(struct container *c)
 {
 	c->removing = true;
+	container_hooks_cancel(c, "the container is being removed");
 	c->start_fd = safe_close(c->start_fd);
 	container_kill_all(c);
 	container_check_removed(c);
@@ -209,20 +213,29 @@ void container_setup_done(struct process *p, const struct ct_status *st, bool eo
 		ct_status_describe(p->plan, st, msg, sizeof(msg));
 	else
 		snprintf(msg, sizeof(msg), "the container process died during setup");
+	container_setup_failed(c, st && !st->ready ? errno_to_rpc_code(st->err) : RPC_INTERNAL,
+			       msg);
+	return;
 failed:
-	if (p->setup_call) {
-		rpc_call_reply_error(p->setup_call,
-				     st && !st->ready ? errno_to_rpc_code(st->err) : RPC_INTERNAL,
-				     "create container '%s': %s", c->id, msg);
-		p->setup_call = NULL;
-	} else {
-		log_warn("create container '%s': %s", c->id, msg);
-	}
-	/* Free the id at once: the child is killed and reaped in the background. */
-	if (!p->reaped && p->pidfd >= 0)
+	container_setup_failed(c, RPC_INTERNAL, msg);
+}
+
+void container_setup_failed(struct container *c, int code, const char *msg)
+{
+	struct process *p = c->init;
+	struct rpc_call *call = p ? TAKE_PTR(p->setup_call) : NULL;
+	char cid[256];
+	snprintf(cid, sizeof(cid), "%s", c->id);
+	if (!call)
+		log_warn("create container '%s': %s", cid, msg);
+	/* Free the id at once: the child is killed and reaped in the background. The reply
+	 * comes after the bundle is gone. */
+	if (p && !p->reaped && p->pidfd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
 	c->removing = true;
 	container_finalize(c);
+	if (call)
+		rpc_call_reply_error(call, code, "create container '%s': %s", cid, msg);
 }
 
 static int setup_bundle(struct container *c, const char *root_path, char *err, size_t errsz)
@@ -410,7 +423,8 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 	struct container *c = calloc(1, sizeof(*c));
 	struct ct_plan *plan = calloc(1, sizeof(*plan));
 	struct ct_stdio stdio = {.parent = {-1, -1, -1}, .child = {-1, -1, -1}};
-	struct ct_child child = {.pid = -1, .pidfd = -1, .status_fd = -1, .start_fd = -1};
+	struct ct_child child = {
+	    .pid = -1, .pidfd = -1, .status_fd = -1, .start_fd = -1, .hook_fd = -1};
 	if (!c || !plan) {
 		free(c);
 		free(plan);
@@ -419,7 +433,7 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 	}
 	ct_plan_init(plan);
 	c->sb = sb;
-	c->start_fd = c->root_fd = -1;
+	c->start_fd = c->root_fd = c->hook_fd = -1;
 	for (int i = 0; i < CT_NS_COUNT; i++)
 		c->ns_fd[i] = -1;
 	list_init(&c->procs);
@@ -461,6 +475,11 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 	if (r < 0)
 		goto fail;
 	c->security = security_profile_ref(plan->sec.profile); /* issue 7: for ExecProcess */
+	/* HOOKS: the spec's and the guest's; with any that run before pivot_root the init
+	 * stops there for them (agent/container-hooks.c). */
+	r = container_hooks_prepare(c, spec, plan, err, sizeof(err));
+	if (r < 0)
+		goto fail;
 	/* CGROUP: the container's cgroup v2 directory with its limits (agent/cgroup/); the
 	 * child is cloned into it (CLONE_INTO_CGROUP). */
 	r = agent_cgroup_create(sb->agent, cid, spec->linux_ ? spec->linux_->cgroupspath : NULL,
@@ -485,6 +504,7 @@ static void create_container_run(struct rpc_call *call, Grpc__CreateContainerReq
 	}
 	ct_plan_close_child_fds(plan);
 	c->start_fd = TAKE_FD(child.start_fd);
+	c->hook_fd = TAKE_FD(child.hook_fd);
 	struct process *p = process_new(c, exec_id, true, &child, &stdio, plan);
 	if (!p) {
 		kill(child.pid, SIGKILL);
@@ -502,6 +522,7 @@ fail:
 	safe_close(child.pidfd);
 	safe_close(child.status_fd);
 	safe_close(child.start_fd);
+	safe_close(child.hook_fd);
 	ct_stdio_close(&stdio);
 	if (plan) {
 		ct_plan_done(plan);
@@ -531,6 +552,8 @@ void svc_start_container(struct rpc_call *call, void *request)
 	const char *why = NULL;
 	if (c->removing)
 		why = "is being removed";
+	else if (c->starting)
+		why = "is being started";
 	else if (c->state == CT_CREATING)
 		why = "is still being created";
 	else if (c->state == CT_RUNNING)
@@ -542,14 +565,8 @@ void svc_start_container(struct rpc_call *call, void *request)
 				     why);
 		return;
 	}
-	if (write(c->start_fd, "1", 1) != 1) {
-		rpc_call_reply_errno(call, errno, "start container '%s': %m", c->id);
-		return;
-	}
-	c->start_fd = safe_close(c->start_fd);
-	c->state = CT_RUNNING;
-	log_info("container '%s' started", c->id);
-	reply_empty(call);
+	/* HOOKS: startContainer hooks, the start, poststart hooks, then the reply. */
+	container_start(c, call);
 }
 
 /* ---- RemoveContainer ---- */

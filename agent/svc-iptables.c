@@ -6,12 +6,11 @@
  *
  * Nothing blocks the loop: the pipes are non-blocking and watched by the loop, and a timer
  * bounds the whole run. The agent clones a small supervisor (system calls only, no exec)
- * that forks the command, waits for it, and writes its wait status into a pipe. That pipe,
- * not waitpid, is how the agent learns the status: the container reaper reaps every child
- * of the agent (waitpid(-1, __WALL)) and would otherwise race us for it. The supervisor is
- * cloned with a pidfd and no exit signal, so the reaper rarely sees it and either side may
- * reap it; killing it (timeout, cancelled call, shutdown) kills the command too
- * (PR_SET_PDEATHSIG).
+ * that forks the command, waits for it, and writes its wait status into a pipe: that pipe
+ * is how the agent learns the status. The supervisor is cloned with a pidfd and no exit
+ * signal, so the container reaper (waitpid(-1) without __WALL) never takes it and we reap
+ * it through its pidfd; killing it (timeout, cancelled call, shutdown) kills the command
+ * too (PR_SET_PDEATHSIG).
  */
 #define LOG_SUBSYSTEM "iptables"
 #include "svc-network.h"

@@ -133,6 +133,7 @@ static void undo_sandbox(struct sandbox *sb)
 	}
 	sb->ipc_fd = safe_close(sb->ipc_fd);
 	sb->uts_fd = safe_close(sb->uts_fd);
+	hook_set_free(&sb->guest_hooks);
 }
 
 /* kernel_modules: Kata runs `modprobe -v name params...`; the guest has no modprobe, so
@@ -269,6 +270,13 @@ void svc_create_sandbox(struct rpc_call *call, void *request)
 		return;
 	}
 
+	if (req->guest_hook_path && *req->guest_hook_path && req->guest_hook_path[0] != '/') {
+		rpc_call_reply_error(call, RPC_INVALID_ARGUMENT,
+				     "guest_hook_path '%s' is not absolute",
+				     printable(req->guest_hook_path, b));
+		return;
+	}
+
 	/* Kata wipes what a previous life of the sandbox left. Mounts below it are not
 	 * followed (rm_rf_same_fs stops at other filesystems). */
 	r = rm_rf_same_fs(KATA_RUN_DIR);
@@ -293,10 +301,24 @@ void svc_create_sandbox(struct rpc_call *call, void *request)
 		rpc_call_reply_error(call, errno_to_rpc_code(r), "create sandbox: %s", err);
 		return;
 	}
-	/* guest_hook_path: not handled yet (docs/compatibility.md). */
-	if (req->guest_hook_path && *req->guest_hook_path)
-		log_warn("create sandbox: guest hooks (%s) are not run by ember",
-			 printable(req->guest_hook_path, b));
+	/* Guest hooks (reference §7.9): scanned once, merged into every container's hooks.
+	 * Kata only warns when the directory cannot be read; a relative path is refused. */
+	hook_set_free(&sb->guest_hooks);
+	if (req->guest_hook_path && *req->guest_hook_path) {
+		r = hook_set_scan_dir(&sb->guest_hooks, req->guest_hook_path, err, sizeof(err));
+		if (r == -EINVAL || r == -ENOMEM) {
+			hook_set_free(&sb->guest_hooks);
+			undo_sandbox(sb);
+			rpc_call_reply_error(call, errno_to_rpc_code(r), "create sandbox: %s", err);
+			return;
+		}
+		if (r < 0)
+			log_warn("create sandbox: %s", err);
+		log_info("guest hooks from '%s': %zu prestart, %zu poststart, %zu poststop",
+			 printable(req->guest_hook_path, b), sb->guest_hooks.kind[HOOK_PRESTART].n,
+			 sb->guest_hooks.kind[HOOK_POSTSTART].n,
+			 sb->guest_hooks.kind[HOOK_POSTSTOP].n);
+	}
 	if (req->n_storages) {
 		/* The shared fs and the pod's shm; a block device may not be there yet, so the
 		 * call parks until the storage module is done. */

@@ -104,9 +104,14 @@ enum ct_step {
 	CT_STEP_SECURITY, /* arg = agent/security's `where` (security_describe) */
 };
 
+/* struct ct_status.ready */
+#define CT_STATUS_ERROR 0
+#define CT_STATUS_READY 1 /* setup done, waiting for start */
+#define CT_STATUS_HOOKS 2 /* stopped before pivot_root, waiting on hook_fd */
+
 /* One record on the status pipe, child -> parent. */
 struct ct_status {
-	int32_t ready; /* 1: setup done, waiting for start; 0: error */
+	int32_t ready; /* CT_STATUS_* */
 	int32_t err;   /* positive errno */
 	int32_t step;  /* enum ct_step */
 	int32_t arg;
@@ -162,6 +167,11 @@ struct ct_plan {
 	int status_fd; /* write end, O_CLOEXEC: EOF at execve */
 	int start_fd;  /* init: read end; one byte = StartContainer, EOF = give up */
 	int sync_fd;   /* user ns: read end; one byte once the id maps are written */
+	/* init with prestart/createRuntime/createContainer hooks (OCI: after the namespaces
+	 * and mounts, before pivot_root): the child reports CT_STATUS_HOOKS and waits for one
+	 * byte on hook_fd (read end; EOF = give up). */
+	bool hook_pause;
+	int hook_fd;
 
 	/* -- security (agent/security/security.h): capabilities, seccomp BPF, masked and
 	 * read-only paths, sysctls; built by security_plan_from_spec/_for_exec, applied by
@@ -254,6 +264,7 @@ struct ct_child {
 	int pidfd;
 	int status_fd; /* read end, non-blocking */
 	int start_fd;  /* write end (init only), -1 otherwise */
+	int hook_fd;   /* write end when plan->hook_pause, -1 otherwise */
 };
 
 /* Clones the child that executes the plan (with the plan's pid namespace set as the

@@ -292,6 +292,22 @@ static void setup_rootfs(void)
 		do_mount(root_fd, i);
 	if (plan->default_dev)
 		populate_dev(root_fd);
+	if (plan->hook_fd >= 0) {
+		/* OCI prestart/createRuntime/createContainer hooks run now, with the
+		 * namespaces and mounts in place and before pivot_root; the agent runs them
+		 * and lets us go on (or closes the pipe and kills us). */
+		struct ct_status st = {.ready = CT_STATUS_HOOKS};
+		char c;
+		ssize_t n;
+		if (write(plan->status_fd, &st, sizeof(st)) != sizeof(st))
+			_exit(127);
+		do
+			n = read(plan->hook_fd, &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(0);
+		close(plan->hook_fd);
+	}
 	switch_root(root_fd);
 	close(root_fd);
 }
@@ -425,7 +441,7 @@ _noreturn_ void ct_child_main(struct ct_plan *p)
 	if (plan->start_fd >= 0) {
 		/* Two-step start: report that setup is done, then wait for StartContainer. A
 		 * closed start pipe (container removed before start, agent gone) ends us. */
-		struct ct_status st = {.ready = 1};
+		struct ct_status st = {.ready = CT_STATUS_READY};
 		if (write(plan->status_fd, &st, sizeof(st)) != sizeof(st))
 			_exit(127);
 		char c;

@@ -94,7 +94,7 @@ void ct_plan_init(struct ct_plan *p)
 		p->join_fd[i] = -1;
 	for (int i = 0; i < 3; i++)
 		p->stdio[i] = -1;
-	p->root_fd = p->status_fd = p->start_fd = p->sync_fd = p->cgroup_fd = -1;
+	p->root_fd = p->status_fd = p->start_fd = p->sync_fd = p->cgroup_fd = p->hook_fd = -1;
 	p->umask = 022;
 	security_plan_init(&p->sec); /* issue 7 */
 }
@@ -114,6 +114,7 @@ void ct_plan_close_child_fds(struct ct_plan *p)
 	p->status_fd = safe_close(p->status_fd);
 	p->start_fd = safe_close(p->start_fd);
 	p->sync_fd = safe_close(p->sync_fd);
+	p->hook_fd = safe_close(p->hook_fd);
 }
 
 void ct_plan_done(struct ct_plan *p)

@@ -28,10 +28,11 @@ static int write_id_map(pid_t pid, const char *file, const char *map)
 
 int ct_spawn(struct ct_plan *p, bool wait_start, struct ct_child *ret)
 {
-	_cleanup_close_ int status_r = -1, start_w = -1, sync_w = -1, self_pidns = -1;
+	_cleanup_close_ int status_r = -1, start_w = -1, sync_w = -1, hook_w = -1, self_pidns = -1;
 	int fds[2], pidfd = -1, r;
 
-	*ret = (struct ct_child){.pid = -1, .pidfd = -1, .status_fd = -1, .start_fd = -1};
+	*ret = (struct ct_child){
+	    .pid = -1, .pidfd = -1, .status_fd = -1, .start_fd = -1, .hook_fd = -1};
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
@@ -50,6 +51,12 @@ int ct_spawn(struct ct_plan *p, bool wait_start, struct ct_child *ret)
 		p->sync_fd = fds[0];
 		sync_w = fds[1];
 	}
+	if (p->hook_pause) {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return -errno;
+		p->hook_fd = fds[0];
+		hook_w = fds[1];
+	}
 
 	p->n_keep_fds = 0;
 	for (int i = 0; i < 3; i++)
@@ -57,6 +64,7 @@ int ct_spawn(struct ct_plan *p, bool wait_start, struct ct_child *ret)
 	keep(p, p->status_fd);
 	keep(p, p->start_fd);
 	keep(p, p->sync_fd);
+	keep(p, p->hook_fd);
 	keep(p, p->root_fd);
 	keep(p, p->cgroup_fd);
 	for (int i = 0; i < CT_NS_COUNT; i++)
@@ -123,5 +131,6 @@ int ct_spawn(struct ct_plan *p, bool wait_start, struct ct_child *ret)
 	ret->pidfd = pidfd;
 	ret->status_fd = TAKE_FD(status_r);
 	ret->start_fd = TAKE_FD(start_w);
+	ret->hook_fd = TAKE_FD(hook_w);
 	return 0;
 }

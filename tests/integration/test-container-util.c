@@ -73,6 +73,10 @@ int ct_create(struct rpc_client *c, const char *cid, const struct ct_test_spec *
 	spec.process = &proc;
 	spec.root = &root;
 	spec.hostname = (char *)(s->hostname ? s->hostname : "");
+	if (s->hooks) {
+		spec.hooks = s->hooks;
+		spec.version = "1.1.0";
+	}
 	/* Like every runtime's default spec: /proc of the container's pid namespace. */
 	Grpc__Mount proc_mount = GRPC__MOUNT__INIT;
 	Grpc__Mount *mounts[16];

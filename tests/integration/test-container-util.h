@@ -23,6 +23,7 @@ struct ct_test_spec {
 	size_t n_mounts;
 	Grpc__Storage **storages; /* CreateContainerRequest.storages */
 	size_t n_storages;
+	Grpc__Hooks *hooks; /* Spec.Hooks (with Spec.Version "1.1.0") */
 };
 
 /* The common fixture: the rootfs, a fresh isolated agent in ct_agent and a connection to it in

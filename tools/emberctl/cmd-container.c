@@ -388,7 +388,8 @@ static int cmd_rm(struct ctl *ctl, int argc, char **argv)
 	return argc == 2 ? do_remove(ctl, argv[1]) : CTL_EXIT_USAGE;
 }
 
-/* sandbox create [--hostname H] [--id ID] [--pidns] [--dns LINE]... | sandbox destroy */
+/* sandbox create [--hostname H] [--id ID] [--pidns] [--dns LINE]... [--guest-hooks DIR]
+ * | sandbox destroy */
 static int cmd_sandbox(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc >= 2 && streq(argv[1], "destroy") && argc == 2) {
@@ -408,6 +409,8 @@ static int cmd_sandbox(struct ctl *ctl, int argc, char **argv)
 			req.sandbox_id = argv[++i];
 		else if (streq(argv[i], "--dns") && i + 1 < argc && req.n_dns < ARRAY_SIZE(dns))
 			dns[req.n_dns++] = argv[++i];
+		else if (streq(argv[i], "--guest-hooks") && i + 1 < argc)
+			req.guest_hook_path = argv[++i];
 		else
 			return CTL_EXIT_USAGE;
 	}
