@@ -8,7 +8,9 @@
 #include "health.pb-c.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 
 #define HOOK_MAX_PER_KIND_TEST 64 /* agent/hook/hook.h */
@@ -45,7 +47,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	int r = ct_teardown(state);
+	/* pid 0: the test ended the agent itself (DestroySandbox, SIGTERM) */
+	int r = ct_agent.pid > 0 ? ct_teardown(state) : 0;
+	if (ct_agent.pid <= 0) {
+		rpc_client_free(ct_cl);
+		ct_cl = NULL;
+		harness_sh("rm -rf %s", ct_agent.dir);
+	}
 	harness_sh("rm -rf %s", dir);
 	return r;
 }
@@ -303,19 +311,36 @@ static void test_prestart_timeout(void **state _unused_)
 	assert_int_equal(health(), RPC_OK);
 }
 
-struct create_args {
+/* A CreateContainer or StartContainer on a connection of its own, in a thread. */
+struct bg_call {
+	bool start;
+	const char *cid;
 	const struct ct_test_spec *s;
 	int code;
 	char msg[512];
+	pthread_t t;
 };
 
-static void *create_thread(void *arg)
+static void *bg_main(void *arg)
 {
-	struct create_args *a = arg;
+	struct bg_call *b = arg;
 	struct rpc_client *c2 = harness_connect(&ct_agent);
-	a->code = ct_create(c2, "waiting", a->s, false, a->msg);
+	b->code =
+	    b->start ? ct_start(c2, b->cid, b->msg) : ct_create(c2, b->cid, b->s, false, b->msg);
 	rpc_client_free(c2);
 	return NULL;
+}
+
+static void bg_begin(struct bg_call *b)
+{
+	b->code = -1;
+	assert_int_equal(pthread_create(&b->t, NULL, bg_main, b), 0);
+}
+
+static void wait_for_file(const char *path)
+{
+	while (access(path, F_OK) < 0)
+		usleep(20 * 1000);
 }
 
 /* While a hook runs the agent serves other calls: the hook waits for a file that the test
@@ -331,22 +356,128 @@ static void test_hook_does_not_block_the_agent(void **state _unused_)
 	struct one_hook o;
 	struct ct_test_spec s = {.args = ARGS("/bin/true"),
 				 .hooks = one_hook(&o, "prestart", path)};
-	struct create_args a = {.s = &s, .code = -1};
+	struct bg_call a = {.cid = "waiting", .s = &s};
 
-	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, create_thread, &a), 0);
+	bg_begin(&a);
 	char started[300];
 	snprintf(started, sizeof(started), "%s.started", gate);
-	while (access(started, F_OK) < 0)
-		usleep(20 * 1000);
+	wait_for_file(started);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(health(), RPC_OK);
 	harness_sh("touch %s", gate);
-	pthread_join(t, NULL);
+	pthread_join(a.t, NULL);
 	if (a.code != RPC_OK)
 		fail_msg("create: %s: %s", rpc_code_name(a.code), a.msg);
 	char msg[512];
 	assert_int_equal(ct_remove(ct_cl, "waiting", 0, msg), RPC_OK);
+}
+
+/* RemoveContainer while a startContainer hook hangs: the hook is killed, the parked
+ * StartContainer fails saying why, the removal completes. */
+static void test_remove_during_start_hook(void **state _unused_)
+{
+	char inroot[256], started[256], msg[512];
+	snprintf(inroot, sizeof(inroot), "%s/hang-hook.sh", ct_rootfs());
+	write_script(inroot, "touch /hang-hook-started; sleep 985.5; true");
+	snprintf(started, sizeof(started), "%s/hang-hook-started", ct_rootfs());
+	struct one_hook o;
+	struct ct_test_spec s = {.args = ARGS("/bin/true"),
+				 .hooks = one_hook(&o, "startContainer", "/hang-hook.sh")};
+	assert_int_equal(ct_create(ct_cl, "hangs", &s, false, msg), RPC_OK);
+
+	struct bg_call b = {.start = true, .cid = "hangs"};
+	bg_begin(&b);
+	wait_for_file(started);
+	char msg2[512];
+	assert_int_equal(ct_start(ct_cl, "hangs", msg2), RPC_FAILED_PRECONDITION);
+	assert_non_null(strstr(msg2, "is being started"));
+	assert_int_equal(ct_remove(ct_cl, "hangs", 0, msg), RPC_OK);
+	pthread_join(b.t, NULL);
+	assert_int_equal(b.code, RPC_FAILED_PRECONDITION);
+	assert_non_null(strstr(b.msg, "being removed"));
+	assert_false(sleeper_alive("sleep 985.5"));
+	unlink(inroot);
+	unlink(started);
+}
+
+/* DestroySandbox runs the poststop hooks of the containers it removes before it replies. */
+static void test_destroy_runs_poststop(void **state _unused_)
+{
+	char path[256], body[512], msg[512];
+	snprintf(path, sizeof(path), "%s/guest/poststop", dir);
+	harness_sh("mkdir -p %s", path);
+	snprintf(path, sizeof(path), "%s/guest/poststop/log", dir);
+	snprintf(body, sizeof(body), "echo \"$(cat)\" >> %s/log", dir);
+	write_script(path, body);
+	snprintf(path, sizeof(path), "%s/guest", dir);
+	assert_int_equal(create_sandbox(path, msg), RPC_OK);
+	struct ct_test_spec s = {.args = ARGS("sleep", "1000")};
+	assert_int_equal(ct_create(ct_cl, "d1", &s, false, msg), RPC_OK);
+	assert_int_equal(ct_start(ct_cl, "d1", msg), RPC_OK);
+
+	Grpc__DestroySandboxRequest dr = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	assert_int_equal(harness_call(ct_cl, "DestroySandbox", &dr.base,
+				      &google__protobuf__empty__descriptor, &resp, msg),
+			 RPC_OK);
+	if (resp)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	snprintf(path, sizeof(path), "%s/log", dir);
+	char *log = slurp(path);
+	assert_non_null(strstr(log, "\"id\":\"d1\",\"status\":\"stopped\""));
+	free(log);
+	int wst;
+	assert_int_equal(waitpid(ct_agent.pid, &wst, 0), ct_agent.pid);
+	assert_true(WIFEXITED(wst));
+	ct_agent.pid = 0;
+}
+
+/* SIGTERM to the agent while a hook runs: the agent exits cleanly and the hook is gone. */
+static void test_shutdown_kills_running_hook(void **state _unused_)
+{
+	char path[256], body[512], started[256];
+	snprintf(started, sizeof(started), "%s/started", dir);
+	snprintf(path, sizeof(path), "%s/forever.sh", dir);
+	snprintf(body, sizeof(body), "touch %s; sleep 984.5; true", started);
+	write_script(path, body);
+	struct one_hook o;
+	struct ct_test_spec s = {.args = ARGS("/bin/true"),
+				 .hooks = one_hook(&o, "prestart", path)};
+
+	/* The call's connection dies with the agent: make it from a child process that
+	 * nobody listens to, without cmocka (a transport failure must not fail a test there). */
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+		Grpc__Spec spec = GRPC__SPEC__INIT;
+		Grpc__Process proc = GRPC__PROCESS__INIT;
+		Grpc__User user = GRPC__USER__INIT;
+		Grpc__Root root = GRPC__ROOT__INIT;
+		static char *args[] = {"/bin/true"};
+		proc.args = args;
+		proc.n_args = 1;
+		proc.cwd = "/";
+		proc.user = &user;
+		root.path = (char *)ct_rootfs();
+		spec.process = &proc;
+		spec.root = &root;
+		spec.hooks = s.hooks;
+		req.container_id = req.exec_id = "forever";
+		req.oci = &spec;
+		ProtobufCMessage *resp = NULL;
+		struct rpc_status st;
+		struct rpc_client *c2 = NULL;
+		if (rpc_client_connect(ct_agent.addr, 5000, &c2) == 0)
+			(void)rpc_client_call(c2, "grpc.AgentService", "CreateContainer", &req.base,
+					      &google__protobuf__empty__descriptor, &resp, 0, &st);
+		_exit(0);
+	}
+	wait_for_file(started);
+	harness_stop_agent(&ct_agent); /* fails the test unless it exits 0 within 5 s */
+	int st;
+	waitpid(child, &st, 0);
+	assert_false(sleeper_alive("sleep 984.5"));
 }
 
 /* poststart failures are warnings (OCI); a failing startContainer hook fails the start and
@@ -415,6 +546,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_prestart_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hook_does_not_block_the_agent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_hook_failures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_during_start_hook, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_runs_poststop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_kills_running_hook, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_hooks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
