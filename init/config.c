@@ -57,6 +57,7 @@ int init_config_init(struct init_config *cfg)
 	};
 	cfg->agent = strdup(INIT_DEFAULT_AGENT);
 	cfg->root = strdup("");
+	cfg->sysroot_timeout_ns = INIT_DEFAULT_SYSROOT_TIMEOUT;
 	if (!cfg->agent || !cfg->root) {
 		init_config_done(cfg);
 		return -ENOMEM;
@@ -77,6 +78,10 @@ void init_config_done(struct init_config *cfg)
 	free(cfg->root);
 	free(cfg->agent_port);
 	free(cfg->debug_shell);
+	free(cfg->sysroot_dev);
+	free(cfg->sysroot_fstype);
+	free(cfg->sysroot_flags);
+	free(cfg->sysroot_init);
 	strv_free_n(cfg->modules, cfg->n_modules);
 	strv_free_n(cfg->modopts, cfg->n_modopts);
 	*cfg = (struct init_config){0};
@@ -127,6 +132,29 @@ static int apply_option(const char *key, const char *value, void *data)
 	int r;
 
 	if (!opt) {
+		/* The kernel's root words, for a disk root mounted by init (sysroot.c). */
+		if (streq(key, "ro") && !value)
+			cfg->sysroot_rw = false;
+		else if (streq(key, "rw") && !value)
+			cfg->sysroot_rw = true;
+		if (value && streq(key, "root")) {
+			if (!startswith(value, "/dev/")) {
+				log_warn("ignoring root=%s: only /dev/ paths are supported", value);
+				return 0;
+			}
+			return replace_str(&cfg->sysroot_dev, value);
+		}
+		if (value && streq(key, "rootfstype"))
+			return replace_str(&cfg->sysroot_fstype, value);
+		if (value && streq(key, "rootflags"))
+			return replace_str(&cfg->sysroot_flags, value);
+		if (value && streq(key, "init")) {
+			if (value[0] != '/') {
+				log_warn("ignoring init=%s: not an absolute path", value);
+				return 0;
+			}
+			return replace_str(&cfg->sysroot_init, value);
+		}
 		/* The agent reads its own options; init only needs to know which serial port
 		 * it will open, to make its /dev/virtio-ports link and wait for it. */
 		const char *port;
@@ -176,6 +204,13 @@ static int apply_option(const char *key, const char *value, void *data)
 				 value);
 		else
 			cfg->shutdown = (enum init_action)r;
+		return 0;
+	}
+	if (streq(opt, "root_timeout")) {
+		if (init_parse_duration(value, &ns) < 0)
+			log_warn("ignoring ember.root_timeout=%s: not a duration", value);
+		else
+			cfg->sysroot_timeout_ns = ns;
 		return 0;
 	}
 	if (streq(opt, "shutdown_timeout")) {

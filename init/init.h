@@ -84,6 +84,17 @@ struct init_config {
 	/* From argv, not the kernel: test mode and its scratch root ("" = the real root). */
 	bool test_mode;
 	char *root;
+	char **argv; /* init's own, for the exec of the disk root's init */
+
+	/* root= with an initramfs (sysroot.c): the kernel cannot mount a root whose drivers
+	 * are modules (Debian's virtio_blk, ext4), so init loads them, mounts it and continues
+	 * there. The kernel's own words: root=, rootfstype=, rootflags=, ro/rw, init=. */
+	char *sysroot_dev;	     /* NULL: stay on the initramfs */
+	char *sysroot_fstype;	     /* NULL: try ext4, erofs, xfs */
+	char *sysroot_flags;	     /* rootflags= */
+	char *sysroot_init;	     /* init=, default /sbin/init */
+	bool sysroot_rw;	     /* the kernel mounts root read-only unless "rw" */
+	uint64_t sysroot_timeout_ns; /* ember.root_timeout: wait for the device */
 };
 
 /* ---- config.c ---- */
@@ -101,6 +112,18 @@ int init_parse_duration(const char *s, uint64_t *ret_ns);
 /* Space-separated parameters of module (from ember.modopt) in a new string; NULL when none
  * (with *ret NULL), -ENOMEM. */
 int init_config_modparams(const struct init_config *cfg, const char *module, char **ret);
+
+/* ---- sysroot.c ---- */
+#define INIT_SYSROOT_DIR	     "/sysroot"
+#define INIT_DEFAULT_SYSROOT_INIT    "/sbin/init"
+#define INIT_DEFAULT_SYSROOT_TIMEOUT (10 * NSEC_PER_SEC)
+/* With cfg->sysroot_dev set and "/" an initramfs: waits for the device, mounts it, moves
+ * /dev, /proc, /sys and /run there, frees the initramfs and execs the disk's init with init's
+ * argv. Returns only on failure (-errno, logged): init then carries on from the initramfs.
+ * 0 without anything to do. */
+int sysroot_switch(struct init_config *cfg);
+/* rootflags= words -> MS_* flags and the rest as fs data (a new string in *data, or NULL). */
+int sysroot_parse_flags(const char *rootflags, bool rw, unsigned long *flags, char **data);
 
 /* ---- mounts.c ---- */
 struct boot_mount {

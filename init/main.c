@@ -70,6 +70,9 @@ static uint64_t boot(struct init_config *cfg, uint64_t start_ns)
 	uint64_t modules_start = now_monotonic_ns();
 	boot_modules_load(cfg);
 	uint64_t modules_ns = now_monotonic_ns() - modules_start;
+	/* root= with an initramfs: continue from the disk (returns only when staying here). */
+	if (sysroot_switch(cfg) < 0)
+		log_warn("staying on the initramfs");
 	r = virtio_ports_link(cfg->root, cfg->agent_port, INIT_AGENT_PORT_TIMEOUT);
 	if (r == -ETIMEDOUT)
 		log_warn("virtio-serial port %s did not appear within %llu ms", cfg->agent_port,
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
 	log_setup("ember-init", "init", LOG_FORMAT_TEXT);
 	if (init_config_init(&cfg) < 0)
 		return EXIT_FAILURE;
+	cfg.argv = argv;
 	r = init_config_parse_args(&cfg, argc, argv);
 	if (r < 0) {
 		log_error("usage: %s [--test-root DIR]", argv[0]);

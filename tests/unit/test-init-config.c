@@ -8,6 +8,8 @@
 
 #include "init/init.h"
 
+#include <sys/mount.h>
+
 static void test_defaults(void **state _unused_)
 {
 	struct init_config c;
@@ -160,6 +162,52 @@ static int collect(const char *name, const char *params, void *data)
 	return 0;
 }
 
+/* The kernel's root words, for a disk root behind the initramfs (init/sysroot.c). */
+static void test_sysroot_words(void **state _unused_)
+{
+	struct init_config c;
+	assert_int_equal(init_config_init(&c), 0);
+	assert_null(c.sysroot_dev);
+	assert_false(c.sysroot_rw);
+	assert_int_equal(c.sysroot_timeout_ns, INIT_DEFAULT_SYSROOT_TIMEOUT);
+	assert_int_equal(init_config_parse_cmdline(
+			     &c,
+			     "root=/dev/pmem0p1 rootflags=dax,data=ordered,errors=remount-ro "
+			     "ro rootfstype=ext4 init=/usr/bin/ember-init ember.root_timeout=2s"),
+			 0);
+	assert_string_equal(c.sysroot_dev, "/dev/pmem0p1");
+	assert_string_equal(c.sysroot_fstype, "ext4");
+	assert_string_equal(c.sysroot_flags, "dax,data=ordered,errors=remount-ro");
+	assert_string_equal(c.sysroot_init, "/usr/bin/ember-init");
+	assert_false(c.sysroot_rw);
+	assert_int_equal(c.sysroot_timeout_ns, 2 * NSEC_PER_SEC);
+	/* rw wins when it comes last, as in the kernel; non-/dev roots and relative inits are
+	 * ignored (no UUID= lookup in ember-init) */
+	assert_int_equal(init_config_parse_cmdline(&c, "rw root=UUID=1234 init=sbin/init"), 0);
+	assert_true(c.sysroot_rw);
+	assert_string_equal(c.sysroot_dev, "/dev/pmem0p1");
+	assert_string_equal(c.sysroot_init, "/usr/bin/ember-init");
+	init_config_done(&c);
+}
+
+static void test_sysroot_flags(void **state _unused_)
+{
+	unsigned long flags;
+	char *data;
+	assert_int_equal(sysroot_parse_flags(NULL, false, &flags, &data), 0);
+	assert_int_equal(flags, MS_RDONLY);
+	assert_null(data);
+	assert_int_equal(sysroot_parse_flags("dax,nodev,data=ordered,rw,errors=remount-ro", false,
+					     &flags, &data),
+			 0);
+	assert_int_equal(flags, MS_NODEV);
+	assert_string_equal(data, "dax,data=ordered,errors=remount-ro");
+	free(data);
+	assert_int_equal(sysroot_parse_flags("ro,noatime", true, &flags, &data), 0);
+	assert_int_equal(flags, MS_RDONLY | MS_NOATIME);
+	assert_null(data);
+}
+
 static void test_modules_file(void **state _unused_)
 {
 	char text[] = "# ember modules\n"
@@ -184,6 +232,8 @@ int main(void)
 	    cmocka_unit_test(test_durations_actions),
 	    cmocka_unit_test(test_args),
 	    cmocka_unit_test(test_modules_file),
+	    cmocka_unit_test(test_sysroot_words),
+	    cmocka_unit_test(test_sysroot_flags),
 	};
 	/* The parser warns about the bad values on purpose; keep the output readable. */
 	log_set_level(LOG_LEVEL_CRITICAL);

@@ -29,3 +29,18 @@ vm_cleanup() {
 	fi
 	rm -rf "$T"
 }
+
+# Prints a container process's stdout, read to EOF with ReadStdout as the shim's copy loop does.
+# CTL is a command (or function) taking "call METHOD JSON".
+vm_read_stdout() { # CTL CID [EID]
+	local ctl=$1 cid=$2 eid=${3:-$2} out='' chunk
+	while :; do
+		chunk=$("$ctl" call ReadStdout \
+			"{\"container_id\": \"$cid\", \"exec_id\": \"$eid\", \"len\": 65536}" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin).get("data", ""), end="")') ||
+			return 1
+		[[ -n $chunk ]] || break
+		out+=$chunk
+	done
+	printf '%s' "$out"
+}

@@ -9,6 +9,9 @@
 #   sandbox-destroyed  DestroySandbox: the agent exits with status 100 and init powers the VM
 #                      off; a stand-in /sbin/agent-checks reports init's work from inside the
 #                      guest first, then execs the agent
+#   disk-root          the ext4 image as root=/dev/vda behind the initrd: ember-init loads
+#                      virtio_blk and ext4, mounts it read-only and execs its init; the agent
+#                      then runs a container from the 9p share on a disk root (pivot_root)
 #   modules            module resolution against the installed kernel's real modules.dep
 #   reproducible       two builds of the same inputs are byte-identical (initrd and ext4)
 # Exit 0 = pass, 77 = skipped (no QEMU, no kernel), else fail. Each boot is one VM, about
@@ -20,7 +23,8 @@ CASE=${2:?usage: $0 BUILD_DIR CASE}
 SRC=$(cd "$(dirname "$0")/../.." && pwd -P)
 BOOT_TIMEOUT=${EMBER_VM_BOOT_TIMEOUT:-180}
 
-skip() { echo "SKIP: $*"; exit 77; }
+# shellcheck source=tests/vm/lib.sh
+source "$SRC/tests/vm/lib.sh"
 KERNEL=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1 || true)
 [[ -n $KERNEL ]] || skip "no kernel in /boot (scripts/setup.sh vm)"
 REL=${KERNEL#/boot/vmlinuz-}
@@ -214,6 +218,49 @@ sandbox-destroyed)
 	console_has "reboot: Power down"
 	console_clean
 	echo "DestroySandbox -> QEMU exit: ${OFF_MS} ms"
+	;;
+disk-root)
+	build_image
+	SOURCE_DATE_EPOCH=1700000000 bash "$SRC/rootfs-builder/build-image.sh" --build-dir "$BUILD" \
+		--kernel-release "$REL" --format ext4 -o "$T/root.img" 2>"$T/ext4.err" ||
+		fail "ext4 build failed: $(cat "$T/ext4.err")"
+	mkdir -p "$T/share/c1"
+	bash "$SRC/tests/integration/rootfs.sh" "$T/share/c1/rootfs" >/dev/null
+	start_vm --disk-image "$T/root.img" --share "$T/share"
+	ctl() { timeout 120 "$BUILD/tools/emberctl/emberctl" --timeout 120 \
+		--addr "serial://$T/run/agent.sock" "$@"; }
+	for _ in $(seq "$BOOT_TIMEOUT"); do
+		[[ -S $T/run/agent.sock ]] && break
+		sleep 0.1
+	done
+	out=$(ctl check 2>&1) || fail "Health.Check failed: $out"
+	READY_MS=$(($(ms_now) - START_MS))
+	console_has "root=/dev/vda \(ext4, read-only\) mounted in [0-9]+ ms, continuing with its /sbin/init"
+	[[ $(grep -c "ember-init .* starting" "$T/run/console.log") -eq 2 ]] ||
+		fail "ember-init did not start twice (initrd, then disk)"
+	shared=/run/kata-containers/shared/containers
+	ctl call CreateSandbox "{\"hostname\": \"disk\", \"storages\": [{\"driver\": \"9p\",
+		\"source\": \"kataShared\", \"fstype\": \"9p\", \"mount_point\": \"$shared/\",
+		\"options\": [\"trans=virtio,version=9p2000.L,cache=mmap\", \"nodev\"]}]}" >/dev/null ||
+		fail "CreateSandbox failed"
+	ctl call CreateContainer "{\"container_id\": \"c1\", \"exec_id\": \"c1\", \"OCI\": {
+		\"Version\": \"1.0.2\", \"Root\": {\"Path\": \"$shared/c1/rootfs\"},
+		\"Process\": {\"Args\": [\"sh\", \"-c\", \"echo \$(hostname) ok\"],
+			\"Env\": [\"PATH=/bin\"], \"Cwd\": \"/\", \"User\": {\"UID\": 0, \"GID\": 0}},
+		\"Mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}],
+		\"Linux_\": {\"Namespaces\": [{\"Type\": \"pid\"}, {\"Type\": \"uts\"}]}}}" >/dev/null ||
+		fail "CreateContainer failed"
+	ctl start c1 >/dev/null || fail "StartContainer failed"
+	out=$(vm_read_stdout ctl c1) || fail "ReadStdout failed"
+	status=$(ctl wait c1) || fail "WaitProcess failed"
+	# the pod's hostname: containers share the sandbox's uts namespace
+	[[ $out == "disk ok"* && $status == 0 ]] ||
+		fail "the container said '$out' and exited $status"
+	ctl call DestroySandbox '{}' >/dev/null || fail "DestroySandbox failed"
+	wait_vm_exit 60
+	console_has "reboot: Power down"
+	console_clean
+	echo "disk root: VM start -> Health.Check SERVING ${READY_MS} ms; container output: $out"
 	;;
 modules)
 	closure=$BUILD/rootfs-builder/ember-kmod-closure

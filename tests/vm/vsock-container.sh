@@ -78,14 +78,7 @@ ctl call CreateContainer "{\"container_id\": \"vs\", \"exec_id\": \"vs\", \"OCI\
 	\"Mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}],
 	\"Linux_\": {\"CgroupsPath\": \"/vsock/vs\"}}}" >/dev/null || fail "CreateContainer failed"
 ctl start vs >/dev/null || fail "StartContainer failed"
-out=
-while :; do
-	chunk=$(ctl call ReadStdout '{"container_id": "vs", "exec_id": "vs", "len": 32768}' |
-		python3 -c 'import json,sys; print(json.load(sys.stdin).get("data", ""), end="")') ||
-		fail "ReadStdout failed"
-	[[ -n $chunk ]] || break
-	out+=$chunk
-done
+out=$(vm_read_stdout ctl vs) || fail "ReadStdout failed"
 status=$(ctl wait vs) || fail "WaitProcess failed"
 echo "container output: $out"
 [[ $out == "vsock check: SERVING" ]] || fail "the in-guest check over vsock://1:1024 gave '$out'"
