@@ -243,10 +243,14 @@ static void finish(struct hook_run *r, int res, const char *msg)
 /* The hook process is gone: judge it, then run the next one or finish. */
 static void hook_exited(struct hook_run *r, int wait_status)
 {
-	const struct hook *h = &r->list->v[r->idx];
 	char msg[HOOK_OUTPUT_MAX + 512];
 	int res = 0, exec_errno = 0;
 
+	if (!r->done) { /* cancelled: it only had to be reaped; its list may be gone */
+		run_free(r);
+		return;
+	}
+	const struct hook *h = &r->list->v[r->idx];
 	stop_io(r, &r->pid_io, &r->pidfd);
 	stop_io(r, &r->in_io, &r->in_fd);
 	ev_timer_stop(r->loop, &r->timer);
@@ -283,10 +287,6 @@ static void hook_exited(struct hook_run *r, int wait_status)
 		log_debug("%s hook '%s' done", kind, h->path);
 	}
 
-	if (!r->done) { /* cancelled: it only had to be reaped */
-		run_free(r);
-		return;
-	}
 	if (res < 0 && !r->keep_going) {
 		finish(r, res, msg);
 		return;
@@ -522,6 +522,7 @@ void hook_run_cancel(struct hook_run *r)
 	if (!r)
 		return;
 	r->done = NULL;
+	r->list = NULL; /* the caller may free it now */
 	if (r->pid <= 0) {
 		run_free(r);
 		return;
