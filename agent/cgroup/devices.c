@@ -419,6 +419,35 @@ int devices_load(struct cgroup_mgr *m, const struct bpf_insn *insns, size_t n, c
 	return TAKE_FD(fd);
 }
 
+static void warm_up(struct ev_loop *loop _unused_, struct ev_timer *t)
+{
+	struct cgroup_mgr *m = t->data;
+	_cleanup_(cgroup_dev_policy_free) struct cgroup_dev_policy p = {0};
+	_cleanup_free_ struct bpf_insn *insns = NULL;
+	char err[CGROUP_ERR_MAX] = "";
+	size_t n = 0;
+	int r = cgroup_devices_policy(NULL, 0, NULL, 0, &p);
+	if (r >= 0)
+		r = cgroup_devices_compile(&p, &insns, &n);
+	if (r >= 0)
+		r = devices_load(m, insns, n, err, sizeof(err));
+	if (r < 0) {
+		/* Each container will fail with this message: say it once up front. */
+		if (*err)
+			log_warn("%s", err);
+		else
+			log_warn_errno(r, "device cgroup policy: %m");
+		return;
+	}
+	safe_close(r);
+}
+
+void devices_warm_up(struct cgroup_mgr *m)
+{
+	if (ev_timer_start(m->loop, &m->dev_warm_timer, 0, warm_up, m) < 0)
+		log_debug("device cgroup policy: no warm-up");
+}
+
 static int prog_detach(int cgroup_fd, int prog_fd)
 {
 	union bpf_attr a = {0};

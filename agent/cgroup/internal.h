@@ -31,6 +31,7 @@ struct cgroup_mgr {
 	int dev_cache_fd;
 	struct bpf_insn *dev_cache_insns;
 	size_t dev_cache_n;
+	struct ev_timer dev_warm_timer; /* loads the whitelist's program once the loop runs */
 };
 
 struct cgroup {
@@ -78,6 +79,10 @@ int devices_load(struct cgroup_mgr *m, const struct bpf_insn *insns, size_t n, c
 		 size_t errsz);
 int devices_attach(int cgroup_fd, int prog_fd, int old_fd, char *err, size_t errsz);
 int devices_detach_all(int cgroup_fd);
+/* Loads the program of Kata's whitelist alone into the cache, from the loop right after the
+ * agent starts: the verifier's time (tens of ms in a TCG guest) is then not the first
+ * container's. */
+void devices_warm_up(struct cgroup_mgr *m);
 
 /* events.c */
 int events_setup(struct cgroup_mgr *m);

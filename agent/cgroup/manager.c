@@ -27,6 +27,7 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 	m->base_fd = m->inotify_fd = m->dev_cache_fd = -1;
 	list_init(&m->cgroups);
 	list_init(&m->orphans);
+	ev_timer_init(&m->dev_warm_timer);
 	if (opt) {
 		m->oom = opt->oom;
 		m->oom_data = opt->oom_data;
@@ -61,6 +62,8 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 			}
 		log_info("cgroup v2 base %s, controllers:%s", m->base_abs,
 			 *names ? names : " none");
+		if (!m->no_device_policy)
+			devices_warm_up(m);
 	}
 	*ret = m;
 	return 0;
@@ -100,6 +103,7 @@ void cgroup_mgr_free(struct cgroup_mgr *m)
 		(void)remove_now(cg);
 	}
 	events_done(m);
+	ev_timer_stop(m->loop, &m->dev_warm_timer);
 	safe_close(m->dev_cache_fd);
 	free(m->dev_cache_insns);
 	safe_close(m->base_fd);
