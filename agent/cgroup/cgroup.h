@@ -22,6 +22,13 @@
  *    requested is never written. A requested limit whose controller is missing fails with
  *    -CGROUP_ENOCTRL (FAILED_PRECONDITION) and a message naming the controller. Everything
  *    is validated before anything is written.
+ *  - Device rules (Resources.Devices) are enforced by a BPF_PROG_TYPE_CGROUP_DEVICE program
+ *    on the container's cgroup, attached before the child is cloned into it (devices.c): Kata's
+ *    whitelist, then the spec's rules, last match wins for each access bit. "a *:* rwm"
+ *    (allow) is Kata's "allowed all" mode, for that container only (ember puts no program on
+ *    the pod's cgroup). Containers with the same policy share one program. A kernel that
+ *    cannot load or attach it fails the container (FAILED_PRECONDITION naming what is
+ *    missing), as Kata fails without its device cgroup.
  *  - Nothing here blocks: freezing completes through inotify on cgroup.events, OOM kills
  *    are seen through inotify on memory.events; every wait has a bound (the caller's
  *    timer or CGROUP_FREEZE_TIMEOUT_NS).
@@ -42,6 +49,7 @@
 #define CGROUP_PATH_MAX		 1024 /* CgroupsPath, after conversion */
 #define CGROUP_MAX_DEPTH	 32   /* its components */
 #define CGROUP_MAX_DEVICE_RULES	 128  /* per BlockIO list: a peer cannot make us write more */
+#define CGROUP_MAX_DEVCG_RULES	 256  /* Resources.Devices (hot-plugged devices' included) */
 #define CGROUP_MAX_HUGEPAGE	 16
 #define CGROUP_FREEZE_TIMEOUT_NS (10 * NSEC_PER_SEC) /* runc waits as long, then thaws */
 #define CGROUP_DRAIN_TIMEOUT_NS	 (10 * NSEC_PER_SEC) /* for a removed cgroup to empty */
@@ -74,6 +82,65 @@ unsigned cgroup_controllers_parse(const char *text);
 int cgroup_path_from_spec(const char *cgroups_path, const char *cid, char *ret, size_t retsz,
 			  char *err, size_t errsz);
 
+/* ---- device rules (devices.c) ---- */
+
+/* The access bits, as the kernel passes them to a device program (BPF_DEVCG_ACC_*). */
+enum {
+	CGROUP_DEV_MKNOD = 1,
+	CGROUP_DEV_READ = 2,
+	CGROUP_DEV_WRITE = 4,
+	CGROUP_DEV_RWM = 7,
+};
+
+/* One OCI LinuxDeviceCgroup, validated. */
+struct cgroup_dev_rule {
+	char type;	      /* 'a' (block and char), 'b', 'c' */
+	int32_t major, minor; /* -1: any */
+	uint8_t access;	      /* CGROUP_DEV_* */
+	bool allow;
+};
+
+/* Resources.Devices -> rules, validating each: type "", a, b or c ("" = a, as OCI says);
+ * access letters among r, w, m ("" matches nothing, as the kernel's v1 devices.allow);
+ * major and minor -1 or a dev_t number (12 and 20 bits). Proto3 cannot tell an unset number
+ * from 0 and the Go runtime sends OCI's unset ("*") as 0, so major 0 (no device has it: the
+ * kernel reserves it for unnamed devices) means any, and so does minor 0 next to such a
+ * major ("c 0:0 m" is OCI's "c *:* m"); minor 0 with a real major is minor 0 (/dev/sda is
+ * b 8:0). More than CGROUP_MAX_DEVCG_RULES rules, or a malformed one: -EINVAL naming it.
+ * *ret is malloc'd (NULL when n is 0). */
+int cgroup_devices_parse(Grpc__LinuxDeviceCgroup *const *v, size_t n, struct cgroup_dev_rule **ret,
+			 char *err, size_t errsz);
+
+/* The effective policy of a container: a default and rules, last match wins per access bit. */
+struct cgroup_dev_policy {
+	bool default_allow;
+	size_t n;
+	struct cgroup_dev_rule *rules; /* malloc'd */
+};
+void cgroup_dev_policy_free(struct cgroup_dev_policy *p);
+
+/* Kata's policy (rustjail cgroups/fs, reference §7.6) from the creation's rules and the last
+ * UpdateContainer's (either may be empty): deny all, allow the default devices (c 1:3 null,
+ * 1:5 zero, 1:7 full, 5:0 tty, 1:9 urandom, 1:8 random, rwm), mknod of every char and block
+ * device, c 5:1 console, c 136:* pts, c 5:2 ptmx, c 10:200 tun (rwm); then the rules in
+ * order. A rule for all devices ("a *:* rwm") is no rule but a reset: allow = allow all
+ * (Kata's "allowed all" mode), deny = start again from the whitelist (it is Kata's "deny
+ * all"; runtimes put one first). */
+int cgroup_devices_policy(const struct cgroup_dev_rule *create, size_t n_create,
+			  const struct cgroup_dev_rule *update, size_t n_update,
+			  struct cgroup_dev_policy *ret);
+
+/* The reference semantics (the unit tests hold the program to it): is `access` (CGROUP_DEV_*
+ * bits) to device type ('b' or 'c') major:minor allowed? Each requested bit is decided by the
+ * last rule that matches the device and has the bit, else by the default; all must allow. */
+bool cgroup_devices_allows(const struct cgroup_dev_policy *p, char type, uint32_t major,
+			   uint32_t minor, unsigned access);
+
+struct bpf_insn;
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program of p (*ret malloc'd, *n instructions); *n = 0 and
+ * *ret = NULL when p allows everything (no program is needed). */
+int cgroup_devices_compile(const struct cgroup_dev_policy *p, struct bpf_insn **ret, size_t *n);
+
 /* ---- resources -> cgroup files (resources.c) ---- */
 
 enum {
@@ -100,6 +167,8 @@ struct cgroup_writes {
 	char *cpuset_cpus;    /* requested cpuset (also in w[]): best effort, see cpuset.c */
 	char *cpuset_mems;
 	char ignored[160]; /* v1-only knobs that were given: "Memory.Kernel, Network" */
+	struct cgroup_dev_rule *devices; /* Resources.Devices, validated (devices.c) */
+	size_t n_devices;
 };
 
 void cgroup_writes_free(struct cgroup_writes *ws);
@@ -168,6 +237,9 @@ struct cgroup_mgr_options {
 	/* Tests: use this directory (a cgroup2 directory) as the base instead of the agent's
 	 * own cgroup. NULL = discover. */
 	const char *base_dir;
+	/* Tests whose base_dir is a scratch directory standing in for cgroupfs: it cannot hold
+	 * a BPF program, so containers get no device policy. */
+	bool no_device_policy;
 	cgroup_oom_fn oom;
 	void *oom_data;
 };
@@ -201,7 +273,11 @@ const char *cgroup_path(const struct cgroup *cg);
 const char *cgroup_id(const struct cgroup *cg);
 int cgroup_dir_fd(const struct cgroup *cg);
 
-/* Applies new resources to a live cgroup (enables controllers on the way down first). */
+/* Applies new resources to a live cgroup (enables controllers on the way down first).
+ * Device rules, when res has some, replace those of the previous update: the policy becomes
+ * the whitelist, the creation's rules, then these (so the creation's hot-plugged devices
+ * stay allowed unless these deny them or reset with "a *:* rwm"). The new program replaces
+ * the old one atomically (BPF_F_REPLACE). */
 int cgroup_update(struct cgroup *cg, const Grpc__LinuxResources *res, char *err, size_t errsz);
 
 /* SIGKILL every process in the cgroup (cgroup.kill; freeze + kill each pid + thaw on

@@ -25,6 +25,13 @@ struct cgroup_mgr {
 	struct list_head orphans; /* waiters of destroyed cgroups, completing from the loop */
 	cgroup_oom_fn oom;
 	void *oom_data;
+	bool no_device_policy; /* tests: the base is a scratch directory */
+	/* The last device program loaded (its fd and instructions): containers with the same
+	 * policy (most often Kata's whitelist alone) share it, skipping the verifier. */
+	int dev_cache_fd;
+	struct bpf_insn *dev_cache_insns;
+	size_t dev_cache_n;
+	struct ev_timer dev_warm_timer; /* loads the whitelist's program once the loop runs */
 };
 
 struct cgroup {
@@ -38,6 +45,11 @@ struct cgroup {
 	uint64_t oom_kills;
 	struct list_head waiters;	   /* struct cgroup_waiter, pending freeze/thaw */
 	char *pending_cpus, *pending_mems; /* cpusets the guest could not honour yet */
+	/* The device program attached to dir_fd (-1: none, everything is allowed) and the
+	 * creation's rules, which an update's rules follow. */
+	int dev_prog_fd;
+	struct cgroup_dev_rule *dev_rules;
+	size_t n_dev_rules;
 	/* Removed while processes were still exiting: the directory goes once cgroup.events
 	 * says "populated 0" (or is left after CGROUP_DRAIN_TIMEOUT_NS). Invisible to
 	 * cgroup_find(); its path stays taken meanwhile. */
@@ -57,6 +69,20 @@ int hierarchy_make_path(struct cgroup_mgr *m, const char *rel, unsigned want, in
 /* rmdir of rel and then of its ancestors, at most `levels` directories in all; stops at the
  * first one that is not empty. The leaf's errno is returned. */
 int hierarchy_remove_path(struct cgroup_mgr *m, const char *rel, int levels);
+
+/* devices.c: the BPF side. devices_load() returns the program's fd (the cached one's, dup'ed,
+ * when its instructions are the same); devices_attach() puts
+ * prog_fd on the cgroup in place of old_fd (either may be -1: nothing to replace, or detach
+ * old_fd and attach nothing); devices_detach_all() removes every device program attached to
+ * the cgroup itself (an adopted cgroup's, left by an agent that crashed). */
+int devices_load(struct cgroup_mgr *m, const struct bpf_insn *insns, size_t n, char *err,
+		 size_t errsz);
+int devices_attach(int cgroup_fd, int prog_fd, int old_fd, char *err, size_t errsz);
+int devices_detach_all(int cgroup_fd);
+/* Loads the program of Kata's whitelist alone into the cache, from the loop right after the
+ * agent starts: the verifier's time (tens of ms in a TCG guest) is then not the first
+ * container's. */
+void devices_warm_up(struct cgroup_mgr *m);
 
 /* events.c */
 int events_setup(struct cgroup_mgr *m);

@@ -24,12 +24,14 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 	if (!m)
 		return -ENOMEM;
 	m->loop = loop;
-	m->base_fd = m->inotify_fd = -1;
+	m->base_fd = m->inotify_fd = m->dev_cache_fd = -1;
 	list_init(&m->cgroups);
 	list_init(&m->orphans);
+	ev_timer_init(&m->dev_warm_timer);
 	if (opt) {
 		m->oom = opt->oom;
 		m->oom_data = opt->oom_data;
+		m->no_device_policy = opt->no_device_policy;
 	}
 
 	r = hierarchy_open(m, opt ? opt->base_dir : NULL);
@@ -40,7 +42,7 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 		}
 		/* Not fatal: containers run without cgroups and limits are refused. */
 		log_warn_errno(r, "no cgroup v2 hierarchy (%m): containers get no cgroup, "
-				  "resource limits will be refused");
+				  "resource limits will be refused and device rules not enforced");
 		m->base_fd = safe_close(m->base_fd);
 		free(m->mnt);
 		m->mnt = NULL;
@@ -60,6 +62,8 @@ int cgroup_mgr_new(struct ev_loop *loop, const struct cgroup_mgr_options *opt,
 			}
 		log_info("cgroup v2 base %s, controllers:%s", m->base_abs,
 			 *names ? names : " none");
+		if (!m->no_device_policy)
+			devices_warm_up(m);
 	}
 	*ret = m;
 	return 0;
@@ -75,6 +79,8 @@ static void cgroup_free(struct cgroup *cg)
 	list_del(&cg->node);
 	cg->mgr->n_cgroups--;
 	safe_close(cg->dir_fd);
+	safe_close(cg->dev_prog_fd);
+	free(cg->dev_rules);
 	free(cg->id);
 	free(cg->rel);
 	free(cg->path);
@@ -97,6 +103,9 @@ void cgroup_mgr_free(struct cgroup_mgr *m)
 		(void)remove_now(cg);
 	}
 	events_done(m);
+	ev_timer_stop(m->loop, &m->dev_warm_timer);
+	safe_close(m->dev_cache_fd);
+	free(m->dev_cache_insns);
 	safe_close(m->base_fd);
 	free(m->mnt);
 	free(m->base_rel);
@@ -229,6 +238,50 @@ static int apply(struct cgroup *cg, int parent_fd, struct cgroup_writes *ws, cha
 	return cgroup_apply_writes(cg->dir_fd, ws, err, errsz);
 }
 
+/* Loads the program of the whitelist + the creation's rules + an update's; *ret = -1 when
+ * that allows every device (no program). */
+static int devices_prepare(struct cgroup *cg, const struct cgroup_dev_rule *create, size_t n_create,
+			   const struct cgroup_dev_rule *update, size_t n_update, int *ret,
+			   char *err, size_t errsz)
+{
+	_cleanup_(cgroup_dev_policy_free) struct cgroup_dev_policy p = {0};
+	_cleanup_free_ struct bpf_insn *insns = NULL;
+	size_t n;
+
+	*ret = -1;
+	if (cg->mgr->no_device_policy)
+		return 0;
+	int r = cgroup_devices_policy(create, n_create, update, n_update, &p);
+	if (r >= 0)
+		r = cgroup_devices_compile(&p, &insns, &n);
+	if (r < 0)
+		return r;
+	if (n == 0) {
+		log_info("container %s: its device rules allow every device (a *:* rwm)", cg->id);
+		return 0;
+	}
+	r = devices_load(cg->mgr, insns, n, err, errsz);
+	if (r < 0)
+		return r;
+	*ret = r;
+	log_debug("container %s: device policy of %zu rules, %zu BPF instructions", cg->id, p.n, n);
+	return 0;
+}
+
+/* Puts prog_fd (taken; -1 = none) on the cgroup in place of its current program. */
+static int devices_install(struct cgroup *cg, int prog_fd, char *err, size_t errsz)
+{
+	_cleanup_close_ int fd = prog_fd;
+	if (cg->mgr->no_device_policy)
+		return 0;
+	int r = devices_attach(cg->dir_fd, fd, cg->dev_prog_fd, err, errsz);
+	if (r < 0)
+		return r;
+	safe_close(cg->dev_prog_fd);
+	cg->dev_prog_fd = TAKE_FD(fd);
+	return 0;
+}
+
 static int check_available(struct cgroup_mgr *m, const struct cgroup_writes *ws, char *err,
 			   size_t errsz)
 {
@@ -298,7 +351,7 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 	unsigned want = ws.controllers;
 	if (!*m->prefix)
 		want |= hierarchy_available(m) & ACCOUNTING_MASK;
-	_cleanup_close_ int parent_fd = -1;
+	_cleanup_close_ int parent_fd = -1, prog_fd = -1;
 	r = hierarchy_make_path(m, rel, want, &parent_fd, &created, err, errsz);
 	if (r < 0)
 		return r;
@@ -309,7 +362,7 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 		goto fail;
 	}
 	cg->mgr = m;
-	cg->dir_fd = cg->events_wd = cg->memory_wd = -1;
+	cg->dir_fd = cg->events_wd = cg->memory_wd = cg->dev_prog_fd = -1;
 	ev_timer_init(&cg->dying_timer);
 	list_init(&cg->waiters);
 	list_add_tail(&m->cgroups, &cg->node);
@@ -338,10 +391,26 @@ int cgroup_create(struct cgroup_mgr *m, const char *id, const char *cgroups_path
 					  "cgroup '%s' exists and still holds processes", rel);
 			goto fail;
 		}
+		/* Its device programs would still apply on top of ours. */
+		r = m->no_device_policy ? 0 : devices_detach_all(cg->dir_fd);
+		if (r < 0) {
+			r = errbuf_printf(err, errsz, r,
+					  "cgroup '%s': removing the device programs it holds: %s",
+					  rel, strerror(-r));
+			goto fail;
+		}
 	}
-	r = apply(cg, parent_fd, &ws, err, errsz);
+	/* The device policy is in place before the child is cloned into the cgroup: it holds
+	 * from the child's first instruction. Loaded first: it is what may fail. */
+	r = devices_prepare(cg, ws.devices, ws.n_devices, NULL, 0, &prog_fd, err, errsz);
+	if (r >= 0)
+		r = apply(cg, parent_fd, &ws, err, errsz);
+	if (r >= 0)
+		r = devices_install(cg, TAKE_FD(prog_fd), err, errsz);
 	if (r < 0)
 		goto fail;
+	cg->dev_rules = TAKE_PTR(ws.devices);
+	cg->n_dev_rules = ws.n_devices;
 	events_watch(cg);
 	*ret = cg;
 	return 0;
@@ -380,7 +449,16 @@ int cgroup_update(struct cgroup *cg, const Grpc__LinuxResources *res, char *err,
 			return errbuf_printf(err, errsz, parent_fd, "cgroup '%s': %s", cg->path,
 					     strerror(-parent_fd));
 	}
-	return apply(cg, parent_fd, &ws, err, errsz);
+	if (!ws.n_devices)
+		return apply(cg, parent_fd, &ws, err, errsz);
+	_cleanup_close_ int prog_fd = -1;
+	r = devices_prepare(cg, cg->dev_rules, cg->n_dev_rules, ws.devices, ws.n_devices, &prog_fd,
+			    err, errsz);
+	if (r >= 0)
+		r = apply(cg, parent_fd, &ws, err, errsz);
+	if (r >= 0)
+		r = devices_install(cg, TAKE_FD(prog_fd), err, errsz);
+	return r;
 }
 
 int cgroup_kill(struct cgroup *cg)

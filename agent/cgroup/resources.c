@@ -17,8 +17,8 @@
  *
  * cgroup v1-only knobs (kernel memory, swappiness, OOM killer disable, leaf weights, net_cls
  * and net_prio) have no v2 file: they are ignored, as runc does on v2, and listed in
- * ws->ignored for the caller to log. Device rules are not enforced in the guest (the VM is
- * the device boundary); they are listed there too.
+ * ws->ignored for the caller to log. Device rules are validated here (ws->devices) and
+ * enforced by a BPF device program, not by a file: devices.c.
  */
 #include "cgroup.h"
 
@@ -78,6 +78,7 @@ void cgroup_writes_free(struct cgroup_writes *ws)
 	free(ws->w);
 	free(ws->cpuset_cpus);
 	free(ws->cpuset_mems);
+	free(ws->devices);
 	*ws = (struct cgroup_writes){0};
 }
 
@@ -424,8 +425,11 @@ int cgroup_plan_resources(const Grpc__LinuxResources *res, struct cgroup_writes 
 		r = plan_blockio(res->blockio, &ws, err, errsz);
 	if (r >= 0 && res->n_hugepagelimits)
 		r = plan_hugetlb(res->hugepagelimits, res->n_hugepagelimits, &ws, err, errsz);
-	if (r >= 0 && res->n_devices)
-		note_ignored(&ws, "Devices");
+	if (r >= 0 && res->n_devices) {
+		r = cgroup_devices_parse(res->devices, res->n_devices, &ws.devices, err, errsz);
+		if (r >= 0)
+			ws.n_devices = res->n_devices;
+	}
 	if (r >= 0 && res->network && (res->network->classid || res->network->n_priorities))
 		note_ignored(&ws, "Network");
 	if (r < 0) {

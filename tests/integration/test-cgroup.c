@@ -3,7 +3,7 @@
  * Container cgroups on the host's real cgroup v2 hierarchy: placement (CLONE_INTO_CGROUP,
  * the cgroup namespace), CgroupsPath, removal, Pause/Resume through cgroup.freeze, kill-all
  * through cgroup.kill, StatsContainer, UpdateContainer, GetOOMEvent parking and its end at
- * DestroySandbox, GetMetrics figures.
+ * DestroySandbox, GetMetrics figures. The device policy is test-cgroup-devices.c's.
  *
  * Each test gets a scratch cgroup below the test's own (removed afterwards): the agent is
  * started inside <scratch>/agent, which becomes its base. The development hosts keep every
@@ -15,8 +15,10 @@
 #include "health.pb-c.h"
 
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static struct agent_proc agent;
@@ -175,6 +177,35 @@ static int teardown(void **state _unused_)
 	struct stat st;
 	assert_int_equal(stat(scratch, &st), -1);
 	return 0;
+}
+
+/* What an agent that crashed may have left on its cgroups: a device program, here one that
+ * denies every device. */
+static void attach_deny_all(const char *dir)
+{
+	struct bpf_insn prog[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	union bpf_attr a = {0};
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (uint64_t)(uintptr_t)prog;
+	a.insn_cnt = ARRAY_SIZE(prog);
+	a.license = (uint64_t)(uintptr_t) "Apache-2.0";
+	int prog_fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (prog_fd < 0)
+		fail_msg("BPF_PROG_LOAD: %s", strerror(errno));
+	int cg_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(cg_fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.target_fd = (uint32_t)cg_fd;
+	a.attach_bpf_fd = (uint32_t)prog_fd;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof(a)) < 0)
+		fail_msg("BPF_PROG_ATTACH %s: %s", dir, strerror(errno));
+	close(cg_fd);
+	close(prog_fd);
 }
 
 /* ---- calls ---- */
@@ -366,13 +397,18 @@ static void test_cgroups_path(void **state _unused_)
 	removed("c2");
 	assert_false(cg_exists("pod1"));
 
-	/* A stale, empty cgroup of the same path (an agent that crashed) is adopted. */
+	/* A stale, empty cgroup of the same path (an agent that crashed) is adopted, without
+	 * the device program that agent left on it (here one that denies everything). */
 	char path[2048];
 	assert_int_equal(mkdir(base, 0755), 0);
 	snprintf(path, sizeof(path), "%s/stale", base);
 	assert_int_equal(mkdir(path, 0755), 0);
-	started("stale", NULL, sleep_args);
-	assert_true(wait_procs("stale", 1));
+	attach_deny_all(path);
+	started("stale", NULL, ARGS("sh", "-c", "echo x > /dev/null && echo null:ok"));
+	char *out = ct_read_all(cl, "stale", "stale", false);
+	assert_string_equal(out, "null:ok\n");
+	free(out);
+	assert_int_equal(ct_wait(cl, "stale", "stale", msg), 0);
 	removed("stale");
 	assert_false(cg_exists("stale"));
 }

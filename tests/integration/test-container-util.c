@@ -95,6 +95,15 @@ int ct_create(struct rpc_client *c, const char *cid, const struct ct_test_spec *
 	req.sandbox_pidns = sandbox_pidns;
 	req.storages = s->storages;
 	req.n_storages = s->n_storages;
+	Grpc__Linux lx = GRPC__LINUX__INIT;
+	if (s->resources || s->n_linux_devices) {
+		lx.resources = s->resources;
+		lx.devices = s->linux_devices;
+		lx.n_devices = s->n_linux_devices;
+		spec.linux_ = &lx;
+	}
+	req.devices = s->devices;
+	req.n_devices = s->n_devices;
 	int code = harness_call(c, "CreateContainer", &req.base,
 				&google__protobuf__empty__descriptor, &resp, msg);
 	if (resp)

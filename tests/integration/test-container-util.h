@@ -24,6 +24,12 @@ struct ct_test_spec {
 	Grpc__Storage **storages; /* CreateContainerRequest.storages */
 	size_t n_storages;
 	Grpc__Hooks *hooks; /* Spec.Hooks (with Spec.Version "1.1.0") */
+	/* Linux.Resources, Linux.Devices, CreateContainerRequest.devices */
+	Grpc__LinuxResources *resources;
+	Grpc__LinuxDevice **linux_devices;
+	size_t n_linux_devices;
+	Grpc__Device **devices;
+	size_t n_devices;
 };
 
 /* The common fixture: the rootfs, a fresh isolated agent in ct_agent and a connection to it in

@@ -76,7 +76,7 @@ static int setup(void **state _unused_)
 	strcpy(dir, "/tmp/ember-cgev-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(ev_loop_new(&loop), 0);
-	struct cgroup_mgr_options o = {.base_dir = dir, .oom = on_oom};
+	struct cgroup_mgr_options o = {.base_dir = dir, .no_device_policy = true, .oom = on_oom};
 	assert_int_equal(cgroup_mgr_new(loop, &o, &mgr), 0);
 	n_oom = 0;
 	return 0;

@@ -8,6 +8,9 @@
 #             namespace and its own cgroup2 mount) match the request; the cgroup namespace
 #             is rooted at the container's cgroup, for exec processes too
 #   update    UpdateContainer changes them live
+#   devices   the device policy (a BPF device program on the container's cgroup): /dev/null
+#             opens, a disk node can be made (CAP_MKNOD) but not opened, until an
+#             UpdateContainer rule allows it on the running container
 #   stats     StatsContainer reports non-zero memory and pids; GetMetrics has the figures
 #   oom       a process over a 32 MiB limit is OOM-killed (WaitProcess 137) and a parked
 #             GetOOMEvent returns its container id
@@ -141,6 +144,18 @@ if ctl update lim '{"CPU": {"Period": 10}}' 2>"$T/err"; then fail update "period
 grep -q "INVALID_ARGUMENT: .*cpu period 10" "$T/err" || fail update "got: $(cat "$T/err")"
 expect_in update lim cpu.max "20000 100000"
 pass update
+
+# ---- devices -------------------------------------------------------------------------------
+DEV_SH='rm -f /tmp/vdz; echo x >/dev/null && echo null:ok; mknod /tmp/vdz b 254 0 && echo mknod:ok
+head -c 1 /tmp/vdz 2>&1 >/dev/null; true'
+got=$(in_ct lim sh -c "$DEV_SH") || fail devices "exec failed"
+[[ $got == *null:ok*mknod:ok*"/tmp/vdz: Operation not permitted"* ]] || fail devices "got: $got"
+ctl update lim '{"Devices": [{"Allow": true, "Type": "b", "Major": 254, "Minor": 0, "Access": "r"}]}' ||
+	fail devices "UpdateContainer (device rule) failed"
+got=$(in_ct lim sh -c "$DEV_SH") || fail devices "exec failed"
+[[ $got == *null:ok*mknod:ok* && $got != *"Operation not permitted"* ]] ||
+	fail devices "b 254:0 still denied after the update: $got"
+pass devices "($(tr '\n' ' ' <<<"$got"))"
 
 # ---- stats, metrics ------------------------------------------------------------------------
 ctl stats lim >"$T/stats.json" || fail stats "StatsContainer failed"
