@@ -4,8 +4,9 @@
  * parked until at least one byte or EOF (empty data); WriteStdin writes all the data
  * (parked while the pipe is full) and returns the count; CloseStdin; TtyWinResize.
  * Nothing is buffered in the agent: the pipe (or pty) is the buffer, so a peer that does
- * not read holds the process, never the agent's memory. A read lands in its reply frame in
- * the connection's output queue (rpc_call_reply_bytes): no buffer and no copy per call.
+ * not read holds the process, never the agent's memory. A pipe's bytes move to the socket
+ * by splice(2) (rpc_call_reply_pipe); a pty's are read into their reply frame in the output
+ * queue: no buffer and no copy in the agent per call.
  */
 #define LOG_SUBSYSTEM "io"
 #include "sandbox.h"
@@ -35,14 +36,12 @@ static void reply_eof(struct rpc_call *call)
 	rpc_call_reply(call, &resp.base);
 }
 
-static ssize_t fill_from_fd(void *buf, size_t max, void *data)
+/* Without a tty, the stream is a pipe the agent alone reads (agent/container/stdio.c). */
+static ssize_t reply_read(struct process *p, struct stream *s, struct rpc_call *call, uint32_t len)
 {
-	const int *fd = data;
-	ssize_t n;
-	do
-		n = read(*fd, buf, max);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	if (!p->tty)
+		return rpc_call_reply_pipe(call, READ_STREAM_DATA_FIELD, len, s->fd);
+	return rpc_call_reply_bytes(call, READ_STREAM_DATA_FIELD, len, rpc_fill_read, &s->fd);
 }
 
 /* One read for the call, straight into its reply. Returns 1 when answered, 0 when nothing is
@@ -53,7 +52,7 @@ static int stream_try_read(struct process *p, struct stream *s, struct rpc_call 
 		reply_eof(call);
 		return 1;
 	}
-	ssize_t n = rpc_call_reply_bytes(call, READ_STREAM_DATA_FIELD, len, fill_from_fd, &s->fd);
+	ssize_t n = reply_read(p, s, call, len);
 	if (n > 0)
 		return 1;
 	/* EIO: the pty's slave side is closed everywhere, the pty equivalent of EOF. */

@@ -222,6 +222,16 @@ void rpc_call_reply_errno(struct rpc_call *call, int err, const char *fmt, ...) 
 typedef ssize_t (*rpc_fill_fn)(void *buf, size_t max, void *data);
 ssize_t rpc_call_reply_bytes(struct rpc_call *call, uint32_t field, size_t max, rpc_fill_fn fill,
 			     void *data);
+/* A fill that is one read(2) of the fd data points to (EINTR retried). */
+ssize_t rpc_fill_read(void *buf, size_t max, void *data);
+
+/* The same from a pipe (a container's stdout), whose only reader the caller must be: up to max
+ * of the bytes it holds (FIONREAD) are promised in the frame, then moved from the pipe to the
+ * socket by splice(2) without passing through user space, as far as the socket takes them
+ * (the rest is read into the queue). Used when nothing is queued before the reply and the
+ * connection is a socket; otherwise, and for an empty pipe (EOF, -EAGAIN), it is
+ * rpc_call_reply_bytes() with read(2). Same returns. */
+ssize_t rpc_call_reply_pipe(struct rpc_call *call, uint32_t field, size_t max, int pipefd);
 
 typedef void (*rpc_cancel_cb)(struct rpc_call *call, void *data);
 void rpc_call_park(struct rpc_call *call, rpc_cancel_cb cancel, void *data);

@@ -3,6 +3,7 @@
 #include "transport.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
@@ -44,6 +45,7 @@ struct rpc_conn {
 	bool dispatching; /* inside the read callback: flush and close happen at its end */
 	bool dead;
 	bool paused;
+	bool no_splice; /* the transport refused splice(2) once: copy from then on */
 };
 
 struct rpc_call {
@@ -227,6 +229,102 @@ ssize_t rpc_call_reply_bytes(struct rpc_call *call, uint32_t field, size_t max, 
 	queued_reply(c);
 	call_release(call);
 	return n;
+}
+
+ssize_t rpc_fill_read(void *buf, size_t max, void *data)
+{
+	const int *fd = data;
+	ssize_t n;
+	do
+		n = read(*fd, buf, max);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Reads n bytes the pipe is known to hold into the queue. False when the connection had to go:
+ * the frame in flight promised them. */
+static bool pipe_to_queue(struct rpc_conn *c, int pipefd, size_t n)
+{
+	uint8_t *p = n ? bytebuf_reserve(&c->out, n) : NULL;
+	if (n && !p) {
+		log_error("conn %u: no memory for %zu reply bytes: dropping it", c->id, n);
+		conn_close(c);
+		return false;
+	}
+	while (n > 0) {
+		ssize_t k = rpc_fill_read(p, n, &pipefd);
+		if (k <= 0) { /* cannot happen to the pipe's only reader */
+			log_error(
+			    "conn %u: the pipe gave %zd where %zu bytes were due: dropping it",
+			    c->id, k, n);
+			conn_close(c);
+			return false;
+		}
+		c->out.len += (size_t)k;
+		p += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+/* Moves n bytes the pipe is known to hold to the socket, by splice(2) while the socket takes
+ * them; the rest waits in the queue. */
+static bool splice_to_conn(struct rpc_conn *c, int pipefd, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = splice(pipefd, NULL, c->fd, NULL, n, SPLICE_F_NONBLOCK);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k < 0 && (errno == EINVAL || errno == EOPNOTSUPP))
+				c->no_splice = true;
+			break; /* EAGAIN: the socket is full; other errors meet the next flush */
+		}
+		n -= (size_t)k;
+	}
+	return pipe_to_queue(c, pipefd, n);
+}
+
+ssize_t rpc_call_reply_pipe(struct rpc_call *call, uint32_t field, size_t max, int pipefd)
+{
+	struct rpc_conn *c = call->conn;
+	int avail = 0;
+	if (call->replied)
+		return -EALREADY;
+	if (c->dead)
+		return -ECONNRESET;
+	/* Only at the head of the queue (else the bytes would overtake queued replies), on a
+	 * socket (a virtio-serial port keeps the copy), and with bytes there: EOF, EAGAIN and
+	 * errors come from read(2) on the copying path. */
+	if (bytebuf_used(&c->out) > 0 || c->serial || c->no_splice ||
+	    ioctl(pipefd, FIONREAD, &avail) < 0 || avail <= 0)
+		return rpc_call_reply_bytes(call, field, max, rpc_fill_read, &pipefd);
+	size_t n = MIN((size_t)avail, max), plen = ttrpc_bytes_frame_prefix_len(field, n);
+	uint8_t prefix[32];
+	if (plen > sizeof(prefix) ||
+	    ttrpc_bytes_frame_prefix(prefix, call->stream_id, field, n) < 0)
+		return rpc_call_reply_bytes(call, field, max, rpc_fill_read, &pipefd);
+	/* Committed: the call is answered even if the connection dies on the way. */
+	call_unlink(call);
+	ssize_t w;
+	do
+		w = write(c->fd, prefix, plen);
+	while (w < 0 && errno == EINTR);
+	size_t done = w > 0 ? (size_t)w : 0;
+	if (w < 0 && errno != EAGAIN) {
+		log_debug_errno(errno, "conn %u: write: %m", c->id);
+		conn_close(c);
+	} else if (done == plen) {
+		if (splice_to_conn(c, pipefd, n))
+			queued_reply(c);
+	} else if (bytebuf_append(&c->out, prefix + done, plen - done) < 0) {
+		log_error("conn %u: no memory for a reply: dropping it", c->id);
+		conn_close(c);
+	} else if (pipe_to_queue(c, pipefd, n)) {
+		queued_reply(c); /* the socket was full: the whole frame waits */
+	}
+	call_release(call);
+	return (ssize_t)n;
 }
 
 void rpc_call_reply_error(struct rpc_call *call, int code, const char *fmt, ...)
