@@ -4,7 +4,9 @@
  * parked until at least one byte or EOF (empty data); WriteStdin writes all the data
  * (parked while the pipe is full) and returns the count; CloseStdin; TtyWinResize.
  * Nothing is buffered in the agent: the pipe (or pty) is the buffer, so a peer that does
- * not read holds the process, never the agent's memory.
+ * not read holds the process, never the agent's memory. A pipe's bytes move to the socket
+ * by splice(2) (rpc_call_reply_pipe); a pty's are read into their reply frame in the output
+ * queue: no buffer and no copy in the agent per call.
  */
 #define LOG_SUBSYSTEM "io"
 #include "sandbox.h"
@@ -13,6 +15,9 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+
+/* ReadStreamResponse { bytes data = 1; } (agent.proto) */
+#define READ_STREAM_DATA_FIELD 1
 
 void stream_init(struct process *p, struct stream *s, int fd, const char *name)
 {
@@ -24,54 +29,47 @@ void stream_init(struct process *p, struct stream *s, int fd, const char *name)
 	s->io.active = false;
 }
 
-static void reply_data(struct rpc_call *call, const uint8_t *data, size_t len)
+/* EOF: empty data */
+static void reply_eof(struct rpc_call *call)
 {
 	Grpc__ReadStreamResponse resp = GRPC__READ_STREAM_RESPONSE__INIT;
-	resp.data.data = (uint8_t *)data;
-	resp.data.len = len;
 	rpc_call_reply(call, &resp.base);
 }
 
-/* One read for the call. Returns 1 when answered, 0 when nothing is there yet. */
+/* Without a tty, the stream is a pipe the agent alone reads (agent/container/stdio.c). */
+static ssize_t reply_read(struct process *p, struct stream *s, struct rpc_call *call, uint32_t len)
+{
+	if (!p->tty)
+		return rpc_call_reply_pipe(call, READ_STREAM_DATA_FIELD, len, s->fd);
+	return rpc_call_reply_bytes(call, READ_STREAM_DATA_FIELD, len, rpc_fill_read, &s->fd);
+}
+
+/* One read for the call, straight into its reply. Returns 1 when answered, 0 when nothing is
+ * there yet. */
 static int stream_try_read(struct process *p, struct stream *s, struct rpc_call *call, uint32_t len)
 {
 	if (s->eof) {
-		reply_data(call, NULL, 0);
+		reply_eof(call);
 		return 1;
 	}
-	uint8_t stackbuf[4096];
-	_cleanup_free_ uint8_t *heap = NULL;
-	uint8_t *buf = stackbuf;
-	if (len > sizeof(stackbuf)) {
-		heap = malloc(len);
-		if (!heap) {
-			rpc_call_reply_error(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-			return 1;
-		}
-		buf = heap;
-	}
-	ssize_t n;
-	do
-		n = read(s->fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		reply_data(call, buf, (size_t)n);
+	ssize_t n = reply_read(p, s, call, len);
+	if (n > 0)
 		return 1;
-	}
 	/* EIO: the pty's slave side is closed everywhere, the pty equivalent of EOF. */
-	if (n == 0 || (n < 0 && errno == EIO)) {
+	if (n == 0 || n == -EIO) {
 		s->eof = true;
-		reply_data(call, NULL, 0);
+		if (n == -EIO)
+			reply_eof(call);
 		return 1;
 	}
-	if (errno == EAGAIN) {
+	if (n == -EAGAIN) {
 		if (p->drained) { /* reaped and the drain window is over: an orphan holds it */
-			reply_data(call, NULL, 0);
+			reply_eof(call);
 			return 1;
 		}
 		return 0;
 	}
-	rpc_call_reply_errno(call, errno, "read %s of process '%s': %m", s->name, p->exec_id);
+	rpc_call_reply_errno(call, (int)-n, "read %s of process '%s': %m", s->name, p->exec_id);
 	return 1;
 }
 
@@ -114,7 +112,7 @@ void stream_flush_readers(struct process *p, struct stream *s, bool final)
 		if (stream_try_read(p, s, r->call, r->len) == 0) {
 			if (!final && !p->drained)
 				break; /* stays first in line */
-			reply_data(r->call, NULL, 0);
+			reply_eof(r->call);
 		}
 		list_del(&r->node);
 		free(r);

@@ -3,6 +3,8 @@
 
 #include <poll.h>
 
+#define READ_CHUNK (64 * 1024)
+
 struct rpc_client {
 	int fd;
 	uint32_t next_stream;
@@ -101,10 +103,17 @@ int rpc_client_recv(struct rpc_client *c, uint32_t *stream_id, struct rpc_status
 				return 0;
 			}
 		}
-		uint8_t *p = bytebuf_reserve(&c->in, 64 * 1024);
+		/* The rest of a large frame in one read where the socket has it. */
+		size_t want = READ_CHUNK;
+		if (have >= TTRPC_HEADER_LEN) {
+			struct ttrpc_header h;
+			ttrpc_header_decode(c->in.data + c->in.head, &h);
+			want = MAX(want, TTRPC_HEADER_LEN + h.length - have);
+		}
+		uint8_t *p = bytebuf_reserve(&c->in, want);
 		if (!p)
 			return -ENOMEM;
-		ssize_t n = read(c->fd, p, 64 * 1024);
+		ssize_t n = read(c->fd, p, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -126,10 +135,9 @@ bool rpc_client_has_frame(const struct rpc_client *c)
 	return have - TTRPC_HEADER_LEN >= h.length;
 }
 
-int rpc_client_call(struct rpc_client *c, const char *service, const char *method,
-		    const ProtobufCMessage *request,
-		    const ProtobufCMessageDescriptor *response_desc, ProtobufCMessage **response,
-		    uint64_t timeout_ns, struct rpc_status *st)
+int rpc_client_call_raw(struct rpc_client *c, const char *service, const char *method,
+			const ProtobufCMessage *request, uint64_t timeout_ns, struct rpc_status *st,
+			struct ttrpc_slice *reply)
 {
 	_cleanup_free_ uint8_t *payload = NULL;
 	size_t len = 0;
@@ -163,17 +171,28 @@ int rpc_client_call(struct rpc_client *c, const char *service, const char *metho
 			if (r == 0)
 				continue;
 		}
-		struct ttrpc_slice pl;
-		r = rpc_client_recv(c, &got, st, &pl);
+		r = rpc_client_recv(c, &got, st, reply);
 		if (r < 0)
 			return r;
 		if (got != id)
 			continue; /* a late reply to an abandoned call */
-		if (st->code == RPC_OK && response_desc && response) {
-			*response = protobuf_c_message_unpack(response_desc, NULL, pl.len, pl.ptr);
-			if (!*response)
-				return -EBADMSG;
-		}
 		return 0;
 	}
+}
+
+int rpc_client_call(struct rpc_client *c, const char *service, const char *method,
+		    const ProtobufCMessage *request,
+		    const ProtobufCMessageDescriptor *response_desc, ProtobufCMessage **response,
+		    uint64_t timeout_ns, struct rpc_status *st)
+{
+	struct ttrpc_slice pl;
+	int r = rpc_client_call_raw(c, service, method, request, timeout_ns, st, &pl);
+	if (r < 0)
+		return r;
+	if (st->code == RPC_OK && response_desc && response) {
+		*response = protobuf_c_message_unpack(response_desc, NULL, pl.len, pl.ptr);
+		if (!*response)
+			return -EBADMSG;
+	}
+	return 0;
 }

@@ -229,6 +229,61 @@ int ttrpc_response_frame_append(struct bytebuf *out, uint32_t stream_id, int32_t
 	return 0;
 }
 
+/* Response { status = 1: {}, payload = 2: { field: bytes } } around n bytes. Proto3 leaves an
+ * empty bytes field out, so with n = 0 the payload is the empty message, which is itself
+ * left out, as ttrpc_response_frame_append() does. */
+static size_t bytes_payload_len(uint32_t field, size_t n)
+{
+	return n ? varint_len((uint64_t)field << 3 | WT_LEN) + varint_len(n) + n : 0;
+}
+
+size_t ttrpc_bytes_frame_prefix_len(uint32_t field, size_t n)
+{
+	size_t plen = bytes_payload_len(field, n);
+	return TTRPC_HEADER_LEN + 2 + (plen ? 1 + varint_len(plen) + plen - n : 0);
+}
+
+int ttrpc_bytes_frame_prefix(uint8_t *p, uint32_t stream_id, uint32_t field, size_t n)
+{
+	size_t plen = bytes_payload_len(field, n);
+	size_t total = 2 + (plen ? 1 + varint_len(plen) + plen : 0);
+	if (total > TTRPC_MAX_DATA)
+		return -EMSGSIZE;
+	struct ttrpc_header h = {(uint32_t)total, stream_id, TTRPC_RESPONSE, 0};
+	ttrpc_header_encode(p, &h);
+	uint8_t *q = p + TTRPC_HEADER_LEN;
+	*q++ = 0x0a; /* the empty status of an OK response */
+	*q++ = 0x00;
+	if (plen) {
+		*q++ = 0x12;
+		q = put_varint(q, plen);
+		q = put_varint(q, (uint64_t)field << 3 | WT_LEN);
+		put_varint(q, n);
+	}
+	return 0;
+}
+
+int ttrpc_bytes_field_decode(const uint8_t *buf, size_t len, uint32_t field,
+			     struct ttrpc_slice *ret)
+{
+	struct pb_reader r = {buf, buf + len};
+	uint32_t f;
+	unsigned wt;
+	int k;
+
+	*ret = (struct ttrpc_slice){(const uint8_t *)"", 0};
+	while ((k = pb_key(&r, &f, &wt)) > 0) {
+		if (f == field) {
+			/* Last one wins, as for any non-repeated field. */
+			if (wt != WT_LEN || pb_bytes(&r, ret) < 0)
+				return -EBADMSG;
+		} else if (pb_skip(&r, wt) < 0) {
+			return -EBADMSG;
+		}
+	}
+	return k;
+}
+
 int ttrpc_request_frame_append(struct bytebuf *out, uint32_t stream_id, const char *service,
 			       const char *method, const uint8_t *payload, size_t payload_len,
 			       int64_t timeout_nano)

@@ -14,9 +14,12 @@
  *    after which the holder must forget the call. A call is freed by the reply; never touch
  *    it afterwards.
  *  - A reply may drop its connection (a peer that stopped reading), which cancels that
- *    connection's other parked calls re-entrantly: a holder completing several calls must
- *    pop them off its list one at a time, never walk a list with a saved next pointer.
- *  - Every resource a peer can grow is bounded (struct rpc_limits).
+ *    connection's other parked calls (never the one being answered) re-entrantly: a holder
+ *    completing several calls must pop them off its list one at a time, never walk a list
+ *    with a saved next pointer.
+ *  - Every resource a peer can grow is bounded (struct rpc_limits). Accepted sockets get a
+ *    2 MiB kernel send buffer (SO_SNDBUF 1 MiB) so that a 1 MiB reply leaves in one write;
+ *    the limits count the agent's own queue behind it.
  */
 #pragma once
 
@@ -112,6 +115,20 @@ int ttrpc_request_frame_append(struct bytebuf *out, uint32_t stream_id, const ch
 			       const char *method, const uint8_t *payload, size_t payload_len,
 			       int64_t timeout_nano);
 
+/* Bulk bytes without a copy: an OK Response frame whose payload is a message with one bytes
+ * field set (ReadStreamResponse.data) is built around n bytes already in place. The prefix
+ * (frame header, status, payload and field keys and lengths) takes prefix_len(field, n)
+ * bytes right before them; it never grows when n shrinks, so room reserved for the largest n
+ * fits any smaller one. The frame is byte for byte what ttrpc_response_frame_append()
+ * makes of the same message. prefix: -EMSGSIZE when the frame would exceed TTRPC_MAX_DATA. */
+size_t ttrpc_bytes_frame_prefix_len(uint32_t field, size_t n);
+int ttrpc_bytes_frame_prefix(uint8_t *p, uint32_t stream_id, uint32_t field, size_t n);
+/* Decodes a message in place: ret points at the bytes of field (the last occurrence; empty
+ * when absent), every other field is skipped. -EBADMSG when malformed or when field is not
+ * length-delimited. */
+int ttrpc_bytes_field_decode(const uint8_t *buf, size_t len, uint32_t field,
+			     struct ttrpc_slice *ret);
+
 /* ---- addresses and transports ------------------------------------------------------------ */
 
 enum rpc_addr_kind {
@@ -195,6 +212,27 @@ void rpc_call_reply_error(struct rpc_call *call, int code, const char *fmt, ...)
 /* Status from errno_to_rpc_code(err); the message is formatted with errno = err (%m works). */
 void rpc_call_reply_errno(struct rpc_call *call, int err, const char *fmt, ...) _printf_(3, 4);
 
+/* Replies with bulk bytes without copying them: an OK response whose payload message has only
+ * the bytes field `field` set (ReadStreamResponse.data = 1), its bytes read by fill straight
+ * into the connection's output queue. fill(buf, max, data) returns how many bytes it put in
+ * buf (0: the empty message) or -errno. Returns the count sent, after which the call is gone;
+ * or -errno (fill's, -ENOMEM, -EMSGSIZE when max does not fit a frame, -ECONNRESET when the
+ * connection died inside the handler), with nothing sent and the call still open, to be
+ * parked or answered. Queue limits apply as to any reply. */
+typedef ssize_t (*rpc_fill_fn)(void *buf, size_t max, void *data);
+ssize_t rpc_call_reply_bytes(struct rpc_call *call, uint32_t field, size_t max, rpc_fill_fn fill,
+			     void *data);
+/* A fill that is one read(2) of the fd data points to (EINTR retried). */
+ssize_t rpc_fill_read(void *buf, size_t max, void *data);
+
+/* The same from a pipe (a container's stdout), whose only reader the caller must be: up to max
+ * of the bytes it holds (FIONREAD) are promised in the frame, then moved from the pipe to the
+ * socket by splice(2) without passing through user space, as far as the socket takes them
+ * (the rest is read into the queue). Used when nothing is queued before the reply and the
+ * connection is a socket; otherwise, and for an empty pipe (EOF, -EAGAIN), it is
+ * rpc_call_reply_bytes() with read(2). Same returns. */
+ssize_t rpc_call_reply_pipe(struct rpc_call *call, uint32_t field, size_t max, int pipefd);
+
 typedef void (*rpc_cancel_cb)(struct rpc_call *call, void *data);
 void rpc_call_park(struct rpc_call *call, rpc_cancel_cb cancel, void *data);
 
@@ -220,6 +258,12 @@ int rpc_client_call(struct rpc_client *c, const char *service, const char *metho
 		    const ProtobufCMessage *request,
 		    const ProtobufCMessageDescriptor *response_desc, ProtobufCMessage **response,
 		    uint64_t timeout_ns, struct rpc_status *st);
+/* The same without decoding: *reply points at the response's protobuf bytes inside the
+ * client's buffer, valid until the next call or recv on c (bulk replies decoded in place,
+ * e.g. with ttrpc_bytes_field_decode()). */
+int rpc_client_call_raw(struct rpc_client *c, const char *service, const char *method,
+			const ProtobufCMessage *request, uint64_t timeout_ns, struct rpc_status *st,
+			struct ttrpc_slice *reply);
 
 /* Pipelining: send without waiting, then receive responses in arrival order. The received
  * payload points into the client's buffer until the next recv. */

@@ -3,6 +3,7 @@
 #include "transport.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
@@ -10,6 +11,7 @@
 #define READ_CHUNK	 (64 * 1024)
 #define SERIAL_REOPEN_NS (100 * NSEC_PER_MSEC)
 #define MAX_NAME_LEN	 256
+#define SOCK_SNDBUF	 (1 << 20) /* the kernel doubles it for its bookkeeping */
 
 const struct rpc_limits rpc_default_limits = {
     .max_connections = 64,
@@ -43,6 +45,7 @@ struct rpc_conn {
 	bool dispatching; /* inside the read callback: flush and close happen at its end */
 	bool dead;
 	bool paused;
+	bool no_splice; /* the transport refused splice(2) once: copy from then on */
 };
 
 struct rpc_call {
@@ -76,7 +79,7 @@ struct rpc_server {
 
 static void conn_close(struct rpc_conn *c);
 static void conn_cancel_calls(struct rpc_conn *c);
-static void conn_flush(struct rpc_conn *c);
+static bool conn_flush(struct rpc_conn *c);
 
 /* ---- calls ---- */
 
@@ -102,18 +105,42 @@ static void call_free(struct rpc_call *call)
 	free(call);
 }
 
-/* Unlinks the call from its connection; frees it unless its handler is still running. */
-static void call_finish(struct rpc_call *call)
+/* Takes the call off its connection before its reply is queued: a reply that drops the
+ * connection then cancels the other calls, never the one being answered (whose holder is
+ * busy answering it). */
+static void call_unlink(struct rpc_call *call)
 {
 	struct rpc_conn *c = call->conn;
-	if (call->replied)
-		return; /* already finished, e.g. with its connection inside its handler */
 	call->replied = true;
 	ev_timer_stop(c->server->loop, &call->timer);
 	list_del(&call->node);
 	c->n_calls--;
+}
+
+/* Frees an unlinked call unless its handler is still running. */
+static void call_release(struct rpc_call *call)
+{
 	if (!call->in_handler)
 		call_free(call);
+}
+
+static void call_finish(struct rpc_call *call)
+{
+	if (call->replied)
+		return; /* already finished, e.g. with its connection inside its handler */
+	call_unlink(call);
+	call_release(call);
+}
+
+/* After a frame was queued: send what the socket takes, then drop a peer that stopped reading. */
+static void queued_reply(struct rpc_conn *c)
+{
+	if (conn_flush(c) && bytebuf_used(&c->out) > c->server->limits.output_max) {
+		/* The peer stopped reading while its calls kept completing. */
+		log_warn("conn %u: %zu reply bytes queued, peer is not reading: dropping it", c->id,
+			 bytebuf_used(&c->out));
+		conn_close(c);
+	}
 }
 
 static void send_response(struct rpc_conn *c, uint32_t stream_id, int code, const char *msg,
@@ -133,14 +160,7 @@ static void send_response(struct rpc_conn *c, uint32_t stream_id, int code, cons
 		conn_close(c);
 		return;
 	}
-	if (bytebuf_used(&c->out) > c->server->limits.output_max) {
-		/* The peer stopped reading while its calls kept completing. */
-		log_warn("conn %u: %zu reply bytes queued, peer is not reading: dropping it", c->id,
-			 bytebuf_used(&c->out));
-		conn_close(c);
-		return;
-	}
-	conn_flush(c);
+	queued_reply(c);
 }
 
 static void reply_verror(struct rpc_conn *c, uint32_t stream_id, int code, int err, const char *fmt,
@@ -166,8 +186,145 @@ void rpc_call_reply(struct rpc_call *call, const ProtobufCMessage *response)
 {
 	if (call->replied)
 		return;
+	call_unlink(call);
 	send_response(call->conn, call->stream_id, RPC_OK, NULL, response);
-	call_finish(call);
+	call_release(call);
+}
+
+ssize_t rpc_call_reply_bytes(struct rpc_call *call, uint32_t field, size_t max, rpc_fill_fn fill,
+			     void *data)
+{
+	struct rpc_conn *c = call->conn;
+	if (call->replied)
+		return -EALREADY;
+	if (c->dead)
+		return -ECONNRESET;
+	/* The bytes land in the output queue after room for the longest prefix... */
+	size_t room = ttrpc_bytes_frame_prefix_len(field, max);
+	if (room - TTRPC_HEADER_LEN + max > TTRPC_MAX_DATA)
+		return -EMSGSIZE;
+	uint8_t *p = bytebuf_reserve(&c->out, room + max);
+	if (!p)
+		return -ENOMEM;
+	ssize_t n = fill(p + room, max, data);
+	if (n < 0)
+		return n;
+	if ((size_t)n > max)
+		return -EOVERFLOW; /* a fill that broke its contract: nothing is sent */
+	/* ...and a shorter count may need a shorter prefix: the frame must follow the queued
+	 * bytes without a gap. An empty queue just starts later; otherwise the bytes move down,
+	 * which takes a count below 16 KiB (one byte less per varint) for reads up to 2 MiB. */
+	size_t pre = ttrpc_bytes_frame_prefix_len(field, (size_t)n);
+	if (pre < room) {
+		if (bytebuf_used(&c->out) == 0)
+			c->out.head = c->out.len = (size_t)(p - c->out.data) + room - pre;
+		else
+			memmove(p + pre, p + room, (size_t)n);
+		p = c->out.data + c->out.len;
+	}
+	/* Cannot fail: the frame for max was checked to fit. */
+	(void)ttrpc_bytes_frame_prefix(p, call->stream_id, field, (size_t)n);
+	c->out.len += pre + (size_t)n;
+	call_unlink(call);
+	queued_reply(c);
+	call_release(call);
+	return n;
+}
+
+ssize_t rpc_fill_read(void *buf, size_t max, void *data)
+{
+	const int *fd = data;
+	ssize_t n;
+	do
+		n = read(*fd, buf, max);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Reads n bytes the pipe is known to hold into the queue. False when the connection had to go:
+ * the frame in flight promised them. */
+static bool pipe_to_queue(struct rpc_conn *c, int pipefd, size_t n)
+{
+	uint8_t *p = n ? bytebuf_reserve(&c->out, n) : NULL;
+	if (n && !p) {
+		log_error("conn %u: no memory for %zu reply bytes: dropping it", c->id, n);
+		conn_close(c);
+		return false;
+	}
+	while (n > 0) {
+		ssize_t k = rpc_fill_read(p, n, &pipefd);
+		if (k <= 0) { /* cannot happen to the pipe's only reader */
+			log_error(
+			    "conn %u: the pipe gave %zd where %zu bytes were due: dropping it",
+			    c->id, k, n);
+			conn_close(c);
+			return false;
+		}
+		c->out.len += (size_t)k;
+		p += k;
+		n -= (size_t)k;
+	}
+	return true;
+}
+
+/* Moves n bytes the pipe is known to hold to the socket, by splice(2) while the socket takes
+ * them; the rest waits in the queue. */
+static bool splice_to_conn(struct rpc_conn *c, int pipefd, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = splice(pipefd, NULL, c->fd, NULL, n, SPLICE_F_NONBLOCK);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k < 0 && (errno == EINVAL || errno == EOPNOTSUPP))
+				c->no_splice = true;
+			break; /* EAGAIN: the socket is full; other errors meet the next flush */
+		}
+		n -= (size_t)k;
+	}
+	return pipe_to_queue(c, pipefd, n);
+}
+
+ssize_t rpc_call_reply_pipe(struct rpc_call *call, uint32_t field, size_t max, int pipefd)
+{
+	struct rpc_conn *c = call->conn;
+	int avail = 0;
+	if (call->replied)
+		return -EALREADY;
+	if (c->dead)
+		return -ECONNRESET;
+	/* Only at the head of the queue (else the bytes would overtake queued replies), on a
+	 * socket (a virtio-serial port keeps the copy), and with bytes there: EOF, EAGAIN and
+	 * errors come from read(2) on the copying path. */
+	if (bytebuf_used(&c->out) > 0 || c->serial || c->no_splice ||
+	    ioctl(pipefd, FIONREAD, &avail) < 0 || avail <= 0)
+		return rpc_call_reply_bytes(call, field, max, rpc_fill_read, &pipefd);
+	size_t n = MIN((size_t)avail, max), plen = ttrpc_bytes_frame_prefix_len(field, n);
+	uint8_t prefix[32];
+	if (plen > sizeof(prefix) ||
+	    ttrpc_bytes_frame_prefix(prefix, call->stream_id, field, n) < 0)
+		return rpc_call_reply_bytes(call, field, max, rpc_fill_read, &pipefd);
+	/* Committed: the call is answered even if the connection dies on the way. */
+	call_unlink(call);
+	ssize_t w;
+	do
+		w = write(c->fd, prefix, plen);
+	while (w < 0 && errno == EINTR);
+	size_t done = w > 0 ? (size_t)w : 0;
+	if (w < 0 && errno != EAGAIN) {
+		log_debug_errno(errno, "conn %u: write: %m", c->id);
+		conn_close(c);
+	} else if (done == plen) {
+		if (splice_to_conn(c, pipefd, n))
+			queued_reply(c);
+	} else if (bytebuf_append(&c->out, prefix + done, plen - done) < 0) {
+		log_error("conn %u: no memory for a reply: dropping it", c->id);
+		conn_close(c);
+	} else if (pipe_to_queue(c, pipefd, n)) {
+		queued_reply(c); /* the socket was full: the whole frame waits */
+	}
+	call_release(call);
+	return (ssize_t)n;
 }
 
 void rpc_call_reply_error(struct rpc_call *call, int code, const char *fmt, ...)
@@ -175,10 +332,11 @@ void rpc_call_reply_error(struct rpc_call *call, int code, const char *fmt, ...)
 	va_list ap;
 	if (call->replied)
 		return;
+	call_unlink(call);
 	va_start(ap, fmt);
 	reply_verror(call->conn, call->stream_id, code, 0, fmt, ap);
 	va_end(ap);
-	call_finish(call);
+	call_release(call);
 }
 
 void rpc_call_reply_errno(struct rpc_call *call, int err, const char *fmt, ...)
@@ -186,10 +344,11 @@ void rpc_call_reply_errno(struct rpc_call *call, int err, const char *fmt, ...)
 	va_list ap;
 	if (call->replied)
 		return;
+	call_unlink(call);
 	va_start(ap, fmt);
 	reply_verror(call->conn, call->stream_id, errno_to_rpc_code(err), err, fmt, ap);
 	va_end(ap);
-	call_finish(call);
+	call_release(call);
 }
 
 static void call_deadline_cb(struct ev_loop *loop _unused_, struct ev_timer *t)
@@ -415,10 +574,13 @@ static void conn_update_events(struct rpc_conn *c)
 		log_warn_errno(r, "conn %u: epoll: %m", c->id);
 }
 
-static void conn_flush(struct rpc_conn *c)
+/* False when the connection is gone (a write failed): then c may be freed already. */
+static bool conn_flush(struct rpc_conn *c)
 {
-	if (c->dispatching || c->dead)
-		return;
+	if (c->dead)
+		return false;
+	if (c->dispatching)
+		return true;
 	while (bytebuf_used(&c->out) > 0) {
 		ssize_t n = write(c->fd, c->out.data + c->out.head, bytebuf_used(&c->out));
 		if (n < 0) {
@@ -428,11 +590,12 @@ static void conn_flush(struct rpc_conn *c)
 				break;
 			log_debug_errno(errno, "conn %u: write: %m", c->id);
 			conn_close(c);
-			return;
+			return false;
 		}
 		bytebuf_consume(&c->out, (size_t)n);
 	}
 	conn_update_events(c);
+	return true;
 }
 
 static void conn_free(struct rpc_conn *c)
@@ -503,6 +666,19 @@ static void conn_io_cb(struct ev_loop *loop _unused_, struct ev_io *io, uint32_t
 		conn_flush(c);
 }
 
+/* A ReadStdout reply is up to 1 MiB. In the default 208 KiB a unix socket takes it in several
+ * writes, each after the peer has drained some and epoll said so again: a wake-up of both
+ * sides per 200 KiB. With SOCK_SNDBUF a whole reply goes in one write. The bytes count only
+ * while the peer has not read them, and the output queue's limits stay as they are. Root may
+ * exceed net.core.wmem_max (SO_SNDBUFFORCE); otherwise the kernel caps the value. Best
+ * effort: vsock keeps its own buffer accounting. */
+static void socket_grow_sndbuf(int fd)
+{
+	int v = SOCK_SNDBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
 static int conn_new(struct rpc_server *s, int fd, struct rpc_listener *serial)
 {
 	struct rpc_conn *c = calloc(1, sizeof(*c));
@@ -514,6 +690,8 @@ static int conn_new(struct rpc_server *s, int fd, struct rpc_listener *serial)
 	c->id = ++s->next_conn_id;
 	list_init(&c->calls);
 	ttrpc_parser_init(&c->parser, TTRPC_MAX_DATA);
+	if (!serial)
+		socket_grow_sndbuf(fd);
 	int r = ev_io_start(s->loop, &c->io, fd, EPOLLIN, conn_io_cb, c);
 	if (r < 0) {
 		free(c);

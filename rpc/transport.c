@@ -73,15 +73,30 @@ int transport_listen(const struct rpc_addr *a)
 	_cleanup_close_ int fd = -1;
 
 	if (a->kind == RPC_ADDR_UNIX) {
+		/* A path shows up at bind(), before listen(): whoever waits for the file (a
+		 * supervisor, the tests) could connect in between and be refused. So the socket
+		 * is bound under a temporary name and renamed into place once it listens. */
+		char tmp[sizeof(a->path) + 8];
+		bool named = a->path[0] != '@';
+		if (named && (size_t)snprintf(tmp, sizeof(tmp), "%s.new", a->path) >=
+				 sizeof(((struct sockaddr_un *)0)->sun_path))
+			named = false; /* no room for the suffix: bind in place */
 		struct sockaddr_un sun;
-		socklen_t sl = unix_sockaddr(a->path, &sun);
+		socklen_t sl = unix_sockaddr(named ? tmp : a->path, &sun);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return -errno;
 		if (a->path[0] != '@')
-			(void)unlink(a->path); /* a stale socket of a previous agent */
+			(void)unlink(named ? tmp : a->path); /* a stale socket */
 		if (bind(fd, (struct sockaddr *)&sun, sl) < 0)
 			return -errno;
+		if (listen(fd, 64) < 0 || (named && rename(tmp, a->path) < 0)) {
+			int r = -errno;
+			if (named)
+				(void)unlink(tmp);
+			return r;
+		}
+		return TAKE_FD(fd);
 	} else if (a->kind == RPC_ADDR_VSOCK) {
 		struct sockaddr_vm svm = {
 		    .svm_family = AF_VSOCK,

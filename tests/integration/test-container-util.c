@@ -269,7 +269,7 @@ char *ct_read_all(struct rpc_client *c, const char *cid, const char *eid, bool e
 	return all;
 }
 
-char *ct_run(struct rpc_client *c, const char *cid, const struct ct_test_spec *s, int *status)
+void ct_create_started(struct rpc_client *c, const char *cid, const struct ct_test_spec *s)
 {
 	char msg[512];
 	int code = ct_create(c, cid, s, false, msg);
@@ -278,9 +278,15 @@ char *ct_run(struct rpc_client *c, const char *cid, const struct ct_test_spec *s
 	code = ct_start(c, cid, msg);
 	if (code != RPC_OK)
 		fail_msg("start %s: %s: %s", cid, rpc_code_name(code), msg);
+}
+
+char *ct_run(struct rpc_client *c, const char *cid, const struct ct_test_spec *s, int *status)
+{
+	char msg[512];
+	ct_create_started(c, cid, s);
 	char *out = ct_read_all(c, cid, cid, false);
 	*status = ct_wait(c, cid, cid, msg);
-	code = ct_remove(c, cid, 0, msg);
+	int code = ct_remove(c, cid, 0, msg);
 	if (code != RPC_OK)
 		fail_msg("remove %s: %s: %s", cid, rpc_code_name(code), msg);
 	return out;

@@ -60,6 +60,8 @@ int ct_read(struct rpc_client *c, const char *cid, const char *eid, bool err, ui
 	    char **out, size_t *len, char *msg);
 /* Reads stdout (or stderr) until EOF; returns the malloc'd text. */
 char *ct_read_all(struct rpc_client *c, const char *cid, const char *eid, bool err);
+/* Create + start; fails the test on an error. */
+void ct_create_started(struct rpc_client *c, const char *cid, const struct ct_test_spec *s);
 /* Create + start + read stdout to EOF + wait + remove; returns the output, *status. */
 char *ct_run(struct rpc_client *c, const char *cid, const struct ct_test_spec *s, int *status);
 /* Exec + read to EOF + wait. */

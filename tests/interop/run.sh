@@ -7,7 +7,8 @@
 #   mode, Go build cache in BUILD_DIR/interop/.gocache)
 # - starts `AGENT_BINARY --listen unix://$tmp/agent.sock` (log: $tmp/agent.log,
 #   printed on failure), waits up to ${INTEROP_SOCKET_WAIT:-5} s for the socket
-# - runs the client (INTEROP_EXTENDED=1 adds -extended), bounded by
+# - runs the client (INTEROP_EXTENDED=1 adds -extended; INTEROP_ROOTFS=1 builds a busybox
+#   rootfs, runs the agent in a private mount namespace and adds -rootfs), bounded by
 #   ${INTEROP_CLIENT_TIMEOUT:-300} s
 # - fails if the agent is no longer alive after the client finishes
 # - stops the agent (SIGTERM, then SIGKILL after 3 s) and removes $tmp
@@ -77,7 +78,24 @@ show_log() {
     echo "---- end of agent log ----" >&2
 }
 
-"$agent" --listen "unix://$sock" >"$log" 2>&1 &
+# INTEROP_ROOTFS=1: a busybox rootfs for check (i) (containers). The agent then runs in a
+# private mount namespace with its own /run, as the integration tests run it: the host's
+# /run/kata-containers stays untouched. unshare -m without a fork keeps $agent_pid the agent.
+rootfs_args=()
+if [ "${INTEROP_ROOTFS:-0}" = 1 ]; then
+    if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
+        bash "$here/../integration/rootfs.sh" "$tmp/rootfs" >/dev/null; then
+        rootfs_args=(-rootfs "$tmp/rootfs")
+    else
+        echo "# INTEROP_ROOTFS: needs root, unshare and busybox; check (i) skipped"
+    fi
+fi
+if [ ${#rootfs_args[@]} -gt 0 ]; then
+    unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /run && exec "$@"' sh \
+        "$agent" --listen "unix://$sock" >"$log" 2>&1 &
+else
+    "$agent" --listen "unix://$sock" >"$log" 2>&1 &
+fi
 agent_pid=$!
 
 wait_s=${INTEROP_SOCKET_WAIT:-5}
@@ -103,9 +121,10 @@ extra=()
 [ "${INTEROP_EXTENDED:-0}" = 1 ] && extra+=(-extended)
 echo "# agent: $agent (pid $agent_pid), socket: $sock"
 if command -v timeout >/dev/null 2>&1; then
-    timeout -k 5 "${INTEROP_CLIENT_TIMEOUT:-300}" "$client" -addr "unix://$sock" "${extra[@]}" "$@"
+    timeout -k 5 "${INTEROP_CLIENT_TIMEOUT:-300}" "$client" -addr "unix://$sock" "${extra[@]}" \
+        "${rootfs_args[@]}" "$@"
 else
-    "$client" -addr "unix://$sock" "${extra[@]}" "$@"
+    "$client" -addr "unix://$sock" "${extra[@]}" "${rootfs_args[@]}" "$@"
 fi
 rc=$?
 [ $rc -eq 124 ] && echo "$0: client timed out" >&2

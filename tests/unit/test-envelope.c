@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "rpc/rpc.h"
+#include "agent.pb-c.h"
 #include "health.pb-c.h"
 
 /* Byte examples of the protocol reference, §1.10. */
@@ -140,6 +141,155 @@ static void test_negative_code_and_addr(void **state _unused_)
 	assert_int_equal(rpc_addr_parse("hvsock://rel:1", &a), -EINVAL);
 }
 
+/* A message with only the bytes field `field` set, as protobuf-c builds it: ReadStreamResponse
+ * (data = 1) or WriteStreamRequest (data = 3, ids left empty). */
+static ProtobufCMessage *bytes_message(uint32_t field, uint8_t *data, size_t n,
+				       Grpc__ReadStreamResponse *rs, Grpc__WriteStreamRequest *ws)
+{
+	if (field == 1) {
+		grpc__read_stream_response__init(rs);
+		rs->data.data = data;
+		rs->data.len = n;
+		return &rs->base;
+	}
+	grpc__write_stream_request__init(ws);
+	ws->data.data = data;
+	ws->data.len = n;
+	return &ws->base;
+}
+
+/* The frame built around bytes in place is the frame of the same protobuf-c message, byte for
+ * byte; its payload is protobuf-c's own packing, and decodes in place to the same bytes. */
+static void check_bytes_frame(uint32_t field, size_t n)
+{
+	uint8_t *data = malloc(n + 1);
+	assert_non_null(data);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	Grpc__ReadStreamResponse rs;
+	Grpc__WriteStreamRequest ws;
+	ProtobufCMessage *msg = bytes_message(field, data, n, &rs, &ws);
+
+	struct bytebuf want = {0};
+	assert_int_equal(ttrpc_response_frame_append(&want, 7, 0, NULL, msg), 0);
+	size_t pre = ttrpc_bytes_frame_prefix_len(field, n);
+	uint8_t *got = malloc(pre + n);
+	assert_non_null(got);
+	assert_int_equal(ttrpc_bytes_frame_prefix(got, 7, field, n), 0);
+	memcpy(got + pre, data, n);
+	assert_int_equal(bytebuf_used(&want), pre + n);
+	assert_memory_equal(want.data + want.head, got, pre + n);
+
+	struct ttrpc_response r;
+	assert_int_equal(
+	    ttrpc_response_decode(got + TTRPC_HEADER_LEN, pre + n - TTRPC_HEADER_LEN, &r), 0);
+	assert_true(r.has_status);
+	assert_int_equal(r.code, 0);
+	size_t plen = protobuf_c_message_get_packed_size(msg);
+	uint8_t *packed = malloc(plen + 1);
+	assert_non_null(packed);
+	assert_int_equal(protobuf_c_message_pack(msg, packed), plen);
+	assert_int_equal(r.payload.len, plen);
+	assert_memory_equal(r.payload.ptr, packed, plen);
+	struct ttrpc_slice s;
+	assert_int_equal(ttrpc_bytes_field_decode(r.payload.ptr, r.payload.len, field, &s), 0);
+	assert_int_equal(s.len, n);
+	assert_memory_equal(s.ptr, data, n);
+
+	free(packed);
+	free(got);
+	bytebuf_free(&want);
+	free(data);
+}
+
+static void test_bytes_frame_matches_protobuf_c(void **state _unused_)
+{
+	/* Around each varint length step of the data and of the payload length. */
+	static const size_t sizes[] = {
+	    0,	       1,	2,	 120,	  121,	   122,	    125,    126,   127,
+	    128,       129,	16380,	 16381,	  16382,   16383,   16384,  16385, 65536,
+	    (1 << 20), 2097146, 2097147, 2097148, 2097151, 2097152, 2097153};
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		check_bytes_frame(1, sizes[i]);
+		check_bytes_frame(3, sizes[i]);
+	}
+}
+
+static void test_bytes_frame_limits(void **state _unused_)
+{
+	/* The largest data that fits TTRPC_MAX_DATA, as protobuf-c's frame agrees. */
+	size_t max = TTRPC_MAX_DATA - (2 + 1 + 4 + 1 + 4);
+	check_bytes_frame(1, max);
+	uint8_t pre[32];
+	assert_int_equal(ttrpc_bytes_frame_prefix(pre, 1, 1, max + 1), -EMSGSIZE);
+	uint8_t *data = calloc(1, max + 1);
+	assert_non_null(data);
+	Grpc__ReadStreamResponse rs;
+	Grpc__WriteStreamRequest ws;
+	struct bytebuf b = {0};
+	assert_int_equal(
+	    ttrpc_response_frame_append(&b, 1, 0, NULL, bytes_message(1, data, max + 1, &rs, &ws)),
+	    -EMSGSIZE);
+	free(data);
+
+	/* Room reserved for a larger count fits any smaller one. */
+	for (size_t n = 0; n < 70000; n++) {
+		assert_true(ttrpc_bytes_frame_prefix_len(1, n) <=
+			    ttrpc_bytes_frame_prefix_len(1, n + 1));
+		assert_true(ttrpc_bytes_frame_prefix_len(16, n) <=
+			    ttrpc_bytes_frame_prefix_len(16, n + 1));
+	}
+	for (size_t n = 2097100; n < 2097200; n++)
+		assert_true(ttrpc_bytes_frame_prefix_len(1, n) <=
+			    ttrpc_bytes_frame_prefix_len(1, n + 1));
+	/* A two-byte key (field 16): 0x82 0x01. */
+	assert_int_equal(ttrpc_bytes_frame_prefix_len(16, 5), TTRPC_HEADER_LEN + 2 + 2 + 2 + 1);
+	assert_int_equal(ttrpc_bytes_frame_prefix(pre, 1, 16, 5), 0);
+	const uint8_t want16[] = {0x0a, 0x00, 0x12, 0x08, 0x82, 0x01, 0x05};
+	assert_memory_equal(pre + TTRPC_HEADER_LEN, want16, sizeof(want16));
+}
+
+static void test_bytes_field_decode(void **state _unused_)
+{
+	Grpc__WriteStreamRequest ws = GRPC__WRITE_STREAM_REQUEST__INIT;
+	uint8_t buf[128];
+	ws.container_id = "c1";
+	ws.exec_id = "e1";
+	ws.data.data = (uint8_t *)"xyz";
+	ws.data.len = 3;
+	size_t n = protobuf_c_message_pack(&ws.base, buf);
+	struct ttrpc_slice s;
+	/* other fields before it are skipped */
+	assert_int_equal(ttrpc_bytes_field_decode(buf, n, 3, &s), 0);
+	assert_int_equal(s.len, 3);
+	assert_memory_equal(s.ptr, "xyz", 3);
+	assert_int_equal(ttrpc_bytes_field_decode(buf, n, 2, &s), 0);
+	assert_memory_equal(s.ptr, "e1", 2);
+	/* absent: empty */
+	assert_int_equal(ttrpc_bytes_field_decode(buf, n, 9, &s), 0);
+	assert_int_equal(s.len, 0);
+	assert_int_equal(ttrpc_bytes_field_decode(buf, 0, 1, &s), 0);
+	assert_int_equal(s.len, 0);
+	/* two messages concatenated merge: the last occurrence wins, as protobuf-c's unpack */
+	ws.data.data = (uint8_t *)"last";
+	ws.data.len = 4;
+	size_t n2 = n + protobuf_c_message_pack(&ws.base, buf + n);
+	assert_int_equal(ttrpc_bytes_field_decode(buf, n2, 3, &s), 0);
+	assert_int_equal(s.len, 4);
+	assert_memory_equal(s.ptr, "last", 4);
+	Grpc__WriteStreamRequest *u = grpc__write_stream_request__unpack(NULL, n2, buf);
+	assert_non_null(u);
+	assert_int_equal(u->data.len, 4);
+	grpc__write_stream_request__free_unpacked(u, NULL);
+	/* malformed: truncated, or the field is not length-delimited */
+	assert_int_equal(ttrpc_bytes_field_decode(buf, n - 1, 3, &s), -EBADMSG);
+	const uint8_t varint_field[] = {0x08, 0x01};
+	assert_int_equal(ttrpc_bytes_field_decode(varint_field, sizeof(varint_field), 1, &s),
+			 -EBADMSG);
+	const uint8_t overrun[] = {0x0a, 0x05, 'a'};
+	assert_int_equal(ttrpc_bytes_field_decode(overrun, sizeof(overrun), 1, &s), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +300,9 @@ int main(void)
 	    cmocka_unit_test(test_unknown_fields_skipped),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_negative_code_and_addr),
+	    cmocka_unit_test(test_bytes_frame_matches_protobuf_c),
+	    cmocka_unit_test(test_bytes_frame_limits),
+	    cmocka_unit_test(test_bytes_field_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

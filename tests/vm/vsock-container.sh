@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The agent's vsock listener, proven from inside the guest: a container (busybox rootfs on the
 # 9p share, as in `make run`) runs a static emberctl that calls Health.Check at vsock://1:1024
-# over vsock_loopback (the development hosts have no vhost-vsock, so the host cannot dial it):
+# over vsock_loopback (the development hosts have no vhost-vsock, so the host cannot dial it),
+# then execs a process into itself through the same vsock and streams its 4 MB of stdout back
+# (ReadStdout replies whose bytes the agent splices from the pipe into an AF_VSOCK socket):
 #
 #   tests/vm/vsock-container.sh BUILD_DIR
 #
 # The agent listens on the serial port (the host drives it there) and on vsock://-1:1024 at
 # once: agent.server_addr takes one address, so a small wrapper, started by ember-init as
 # ember.agent=, passes both as --listen flags (as tests/vm/test-guest.sh does). CID 1 is
-# allowed on the rpc port by ember.allow_cid=1. Checks: the container prints SERVING and exits
-# 0; without ember.allow_cid the same call is refused (covered by vm-guest, not repeated).
+# allowed on the rpc port by ember.allow_cid=1. Checks: the container prints SERVING, the
+# exec's output arrives whole (its md5 against the same bytes made beside it) and it exits 0;
+# without ember.allow_cid the same call is refused (covered by vm-guest, not repeated).
 # Exit 0 = pass, 77 = skipped (no QEMU, no kernel, no static busybox), else fail.
 set -euo pipefail
 
@@ -54,6 +57,17 @@ bash "$SRC/rootfs-builder/build-image.sh" --build-dir "$BUILD" --kernel-release 
 mkdir -p "$T/run" "$T/share/vs"
 bash "$SRC/tests/integration/rootfs.sh" "$T/share/vs/rootfs" >/dev/null
 cp "$CTL" "$T/share/vs/rootfs/bin/emberctl"
+cat >"$T/share/vs/rootfs/bin/vsock-checks" <<'S'
+#!/bin/sh
+ctl() { emberctl --timeout 60 --addr vsock://1:1024 "$@"; }
+check=$(ctl check 2>&1)
+gen='yes 0123456789abcdef | head -c 4000000'
+got=$(ctl exec vs big sh -c "$gen" | md5sum)
+want=$(sh -c "$gen" | md5sum)
+[ "$got" = "$want" ] && got=same || got="$got, want $want"
+echo "vsock check: $check; exec stdout over vsock: $got"
+S
+chmod 0755 "$T/share/vs/rootfs/bin/vsock-checks"
 
 bash "$SRC/tools/vm/ember-vm" --initrd "$T/initrd.img" --kernel "$KERNEL" --run-dir "$T/run" \
 	--share "$T/share" --append ember.agent=/sbin/agent-serial-vsock \
@@ -72,8 +86,7 @@ ctl call CreateSandbox "{\"hostname\": \"vsock-demo\", \"storages\": [{\"driver\
 	fail "CreateSandbox failed"
 ctl call CreateContainer "{\"container_id\": \"vs\", \"exec_id\": \"vs\", \"OCI\": {
 	\"Version\": \"1.0.2\", \"Root\": {\"Path\": \"$SHARED/vs/rootfs\"},
-	\"Process\": {\"Args\": [\"sh\", \"-c\",
-		\"echo vsock check: \$(emberctl --timeout 10 --addr vsock://1:1024 check 2>&1)\"],
+	\"Process\": {\"Args\": [\"sh\", \"/bin/vsock-checks\"],
 		\"Env\": [\"PATH=/bin\"], \"Cwd\": \"/\", \"User\": {\"UID\": 0, \"GID\": 0}},
 	\"Mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}],
 	\"Linux_\": {\"CgroupsPath\": \"/vsock/vs\"}}}" >/dev/null || fail "CreateContainer failed"
@@ -81,7 +94,8 @@ ctl start vs >/dev/null || fail "StartContainer failed"
 out=$(vm_read_stdout ctl vs) || fail "ReadStdout failed"
 status=$(ctl wait vs) || fail "WaitProcess failed"
 echo "container output: $out"
-[[ $out == "vsock check: SERVING" ]] || fail "the in-guest check over vsock://1:1024 gave '$out'"
+[[ $out == "vsock check: SERVING; exec stdout over vsock: same" ]] ||
+	fail "the in-guest calls over vsock://1:1024 gave '$out'"
 [[ $status == 0 ]] || fail "the container exited with status $status"
 ctl rm vs >/dev/null || fail "RemoveContainer failed"
 

@@ -24,6 +24,9 @@
 //	    their own response (stream-id matching with out-of-order replies)
 //	(g) Check with a 30 s context deadline (timeout_nano sent) succeeds
 //	(h) no response arrived on a stream id without a pending call
+//	(i) with -rootfs DIR (a busybox rootfs): ReadStdout of a container's
+//	    8 MiB output in 32 KiB and 1 MiB reads, byte-exact, and a whole
+//	    200000-byte pipe in one reply (stdout.go)
 //
 // Extended checks (-extended; raw-socket framing and robustness):
 //
@@ -71,6 +74,7 @@ var (
 	flagWorkers  = flag.Int("goroutines", 16, "goroutines for check (f)")
 	flagPerG     = flag.Int("calls", 200, "calls per goroutine for check (f)")
 	flagVerbose  = flag.Bool("v", false, "print extra diagnostics")
+	flagRootfs   = flag.String("rootfs", "", "busybox rootfs: also run check (i), containers through the agent")
 
 	passed, failed int
 )
@@ -794,6 +798,10 @@ func main() {
 		notOK("(h) no responses on stream ids without a pending call", "%d stray responses", n)
 	} else {
 		ok("(h) no responses on stream ids without a pending call")
+	}
+
+	if *flagRootfs != "" {
+		checkStdout(*flagRootfs)
 	}
 
 	if *flagExtended {
