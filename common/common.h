@@ -23,6 +23,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#ifndef __GLIBC__
+#include "libc-compat.h" /* musl: the guest binaries' libc */
+#endif
+
 /* ---- process contract between ember-init and ember-agent ---------------------- */
 
 /* The agent exits with this status after DestroySandbox: init powers the VM off instead of

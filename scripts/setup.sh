@@ -9,6 +9,11 @@
 #   (Debian ships no libmount.a) from Debian's util-linux source package into
 #   the cache prefix <repo>/.deps/prefix, once (guarded by a stamp file):
 #     PKG_CONFIG_PATH=<repo>/.deps/prefix/lib/pkgconfig pkg-config --static --cflags --libs mount
+# * and, with musl-gcc, the guest agent's libraries from Debian's source packages
+#   (libnl3, libseccomp, libcap2, util-linux, protobuf-c: static archives only, no
+#   tools or docs) into <repo>/.deps/musl, each once (a stamp file per source
+#   package, version and recipe). The musl build of the guest binaries
+#   (scripts/guest-build.sh, driven by meson) links against them.
 #   The source is fetched with a private apt sources list/state under .deps/apt;
 #   the machine's apt configuration is never modified.
 #
@@ -25,8 +30,11 @@ BUILD_PKGS=(
 	protobuf-c-compiler libprotobuf-c-dev
 	libseccomp-dev libcap-dev libmount-dev libblkid-dev
 	libnl-3-dev libnl-route-3-dev libcmocka-dev libjson-c-dev
-	dpkg-dev # dpkg-source, to unpack util-linux for the static libmount build
-	musl-tools # musl-gcc: ember-init links in ~90 KiB with musl (~860 KiB with glibc)
+	dpkg-dev # dpkg-source, to unpack Debian source packages (static libmount, musl libraries)
+	musl-tools # musl-gcc: the guest binaries (ember-init, ember-agent) are linked with musl
+	# generators that libnl3 (its route grammars) and libseccomp/libcap (syscall and capability
+	# name tables) run when they are built from source for musl
+	flex bison gperf
 )
 # shellcheck disable=SC2034
 TEST_PKGS=(
@@ -47,6 +55,8 @@ PKG_GROUPS=(build test vm)
 
 # Bump to force a rebuild of the static util-linux libraries everywhere.
 UL_RECIPE=1
+# Bump to force a rebuild of the musl libraries (.deps/musl) everywhere.
+MUSL_RECIPE=1
 
 # --------------------------------------------------------------------------
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -182,11 +192,12 @@ ul_fix_pc_prefix() {
 	done
 }
 
-# Fetch util-linux source (Debian version $1) into $DEPS/src; print the .dsc path.
-ul_fetch_source() {
-	local want=$1 logf=$2
+# Fetch the Debian source package $1 (version $2) into $DEPS/src; print the .dsc path.
+# The private package lists are fetched at most once until the next clean-up.
+fetch_source() {
+	local pkg=$1 want=$2 logf=$3
 	local src="$DEPS/src" aptd="$DEPS/apt"
-	local dsc="$src/util-linux_${want#*:}.dsc"
+	local dsc="$src/${pkg}_${want#*:}.dsc"
 	if [[ -f $dsc ]]; then
 		printf '%s\n' "$dsc"
 		return 0
@@ -218,16 +229,18 @@ EOF
 		-o APT::Sandbox::User=root
 		-o Acquire::Retries=3
 	)
-	echo "+ apt-get update (private lists: $aptd)" >>"$logf"
-	apt-get -q "${papt[@]}" update >>"$logf" 2>&1 || return 1
-	echo "+ apt-get source --download-only util-linux=$want" >>"$logf"
-	if ! (cd "$src" && apt-get -q "${papt[@]}" source --download-only "util-linux=$want") >>"$logf" 2>&1; then
+	if ! compgen -G "$aptd/lists/*_Sources*" >/dev/null; then
+		echo "+ apt-get update (private lists: $aptd)" >>"$logf"
+		apt-get -q "${papt[@]}" update >>"$logf" 2>&1 || return 1
+	fi
+	echo "+ apt-get source --download-only $pkg=$want" >>"$logf"
+	if ! (cd "$src" && apt-get -q "${papt[@]}" source --download-only "$pkg=$want") >>"$logf" 2>&1; then
 		# The mirror may have moved past the installed version: take its candidate.
-		echo "+ version $want not available; fetching the current util-linux source" >>"$logf"
-		(cd "$src" && apt-get -q "${papt[@]}" source --download-only util-linux) >>"$logf" 2>&1 || return 1
+		echo "+ version $want not available; fetching the current $pkg source" >>"$logf"
+		(cd "$src" && apt-get -q "${papt[@]}" source --download-only "$pkg") >>"$logf" 2>&1 || return 1
 		local f
 		dsc=""
-		for f in "$src"/util-linux_*.dsc; do
+		for f in "$src/${pkg}"_*.dsc; do
 			[[ -f $f && ( -z $dsc || $f -nt $dsc ) ]] && dsc=$f
 		done
 	fi
@@ -235,13 +248,41 @@ EOF
 	printf '%s\n' "$dsc"
 }
 
+# Unpack a .dsc (with Debian's patches) into directory $2, replacing it.
+unpack_source() {
+	local dsc=$1 dir=$2
+	echo "+ dpkg-source -x $dsc"
+	rm -rf "$dir"
+	dpkg-source -x "$dsc" "$dir"
+	# Debian's patches may touch configure.ac/Makefile.am (util-linux: only for programs we do
+	# not build): mark the shipped generated files as current so that make does not try to
+	# re-run autoconf/automake (not installed).
+	(cd "$dir" && find . \( -name Makefile.in -o -name configure -o -name aclocal.m4 \
+		-o -name config.h.in -o -name configure.h.in \) -exec touch {} +)
+	sleep 1 # configure's "newer than distributed files" sanity check
+}
+
+# util-linux's configure options for libmount + libblkid alone (the glibc and musl builds).
+UL_CONFIGURE_ARGS=(
+	--enable-static --disable-shared --with-pic
+	--disable-all-programs --enable-libmount --enable-libblkid
+	--disable-libuuid --disable-libsmartcols --disable-libfdisk
+	--disable-nls --disable-asciidoc --disable-poman --disable-gtk-doc
+	--disable-bash-completion --disable-pylibmount --without-python
+	--without-selinux --without-audit --without-smack --without-udev
+	--without-ncursesw --without-ncurses --without-tinfo --without-readline
+	--without-cap-ng --without-libz --without-libmagic --without-user
+	--without-btrfs --without-systemd --without-econf --without-cryptsetup
+	--without-util --disable-dependency-tracking --enable-silent-rules
+)
+
 ul_build() {
 	local want=$1 stamp=$2
 	local logf="$DEPS/util-linux-build.log"
 	local dsc version srcdir bdir
 	: >"$logf"
 
-	dsc=$(ul_fetch_source "$want" "$logf") || fail_with_log "fetching the util-linux source" "$logf"
+	dsc=$(fetch_source util-linux "$want" "$logf") || fail_with_log "fetching the util-linux source" "$logf"
 	version=$(sed -n 's/^Version: *//p' "$dsc" | head -n1)
 	srcdir="$DEPS/src/util-linux-${version#*:}"
 	bdir="$DEPS/build/util-linux"
@@ -250,15 +291,8 @@ ul_build() {
 	set +e
 	(
 		set -e
-		echo "+ dpkg-source -x $dsc"
-		rm -rf "$srcdir" "$bdir"
-		dpkg-source -x "$dsc" "$srcdir"
-		# Debian's patches touch configure.ac/Makefile.am (only for programs we
-		# do not build): mark the shipped generated files as current so that
-		# make does not try to re-run autoconf/automake (not installed).
-		(cd "$srcdir" && find . \( -name Makefile.in -o -name configure -o -name aclocal.m4 \
-			-o -name config.h.in \) -exec touch {} +)
-		sleep 1 # configure's "newer than distributed files" sanity check
+		rm -rf "$bdir"
+		unpack_source "$dsc" "$srcdir"
 		mkdir -p "$bdir"
 		cd "$bdir"
 		echo "+ configure"
@@ -267,16 +301,7 @@ ul_build() {
 			CPPFLAGS= LDFLAGS= LIBS= \
 			"$srcdir/configure" \
 			--prefix="$PREFIX" --libdir="$PREFIX/lib" \
-			--enable-static --disable-shared --with-pic \
-			--disable-all-programs --enable-libmount --enable-libblkid \
-			--disable-libuuid --disable-libsmartcols --disable-libfdisk \
-			--disable-nls --disable-asciidoc --disable-poman --disable-gtk-doc \
-			--disable-bash-completion --disable-pylibmount --without-python \
-			--without-selinux --without-audit --without-smack --without-udev \
-			--without-ncursesw --without-ncurses --without-tinfo --without-readline \
-			--without-cap-ng --without-libz --without-libmagic --without-user \
-			--without-btrfs --without-systemd --without-econf --without-cryptsetup \
-			--without-util --disable-dependency-tracking --enable-silent-rules
+			"${UL_CONFIGURE_ARGS[@]}"
 		echo "+ make libblkid.la libmount.la"
 		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -j"$(nproc 2>/dev/null || echo 2)" libblkid.la libmount.la
 		echo "+ install into $PREFIX"
@@ -324,6 +349,176 @@ ensure_static_util_linux() {
 }
 
 # --------------------------------------------------------------------------
+# The guest agent's libraries built with musl-gcc, into $DEPS/musl.
+# --------------------------------------------------------------------------
+# Debian ships these libraries for glibc only. They are built from the source package of the
+# installed -dev package (so both builds of ember see the same API), static archives and
+# headers only, -Os with per-function sections so that the agent's --gc-sections drops what it
+# never calls. The .pc files are made relocatable (${pcfiledir}).
+MUSL="$DEPS/musl"
+# source package -> the -dev package whose version is built
+declare -A MUSL_DEV_PKG=(
+	[protobuf-c]=libprotobuf-c-dev [libcap2]=libcap-dev [libseccomp]=libseccomp-dev
+	[libnl3]=libnl-3-dev [util-linux]=libmount-dev
+)
+# source package -> the .pc file that proves it installed
+declare -A MUSL_PC=(
+	[protobuf-c]=libprotobuf-c [libcap2]=libcap [libseccomp]=libseccomp
+	[libnl3]=libnl-route-3.0 [util-linux]=mount
+)
+MUSL_ORDER=(protobuf-c libcap2 libseccomp libnl3 util-linux)
+MUSL_CFLAGS="-Os -ffunction-sections -fdata-sections"
+
+src_version() { # PKG -> Debian source version of the installed package
+	dpkg-query -W -f='${source:Version}' "$1" 2>/dev/null || true
+}
+
+# musl-gcc's specs see only musl's headers; the kernel's uapi headers (linux/, asm/,
+# asm-generic/ from linux-libc-dev) are linked into the prefix's include directory, which every
+# musl compile of ember and of these libraries gets with -isystem.
+musl_kernel_headers() {
+	local multiarch d
+	multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+	mkdir -p "$MUSL/include"
+	for d in linux asm-generic "$multiarch/asm"; do
+		[[ -d /usr/include/$d ]] || die "/usr/include/$d is missing (linux-libc-dev)"
+		[[ -L $MUSL/include/${d##*/} ]] || ln -sfn "/usr/include/$d" "$MUSL/include/${d##*/}"
+	done
+}
+
+# Each builder runs in its build directory with the unpacked source in $srcdir.
+musl_build_protobuf-c() { # the runtime library only; protoc-c (glibc) generates the code
+	# shellcheck disable=SC2086 # MUSL_CFLAGS is a list of flags
+	musl-gcc $MUSL_CFLAGS -I"$srcdir" -c "$srcdir/protobuf-c/protobuf-c.c" -o protobuf-c.o
+	ar rcs libprotobuf-c.a protobuf-c.o
+	install -D -m 0644 libprotobuf-c.a "$MUSL/lib/libprotobuf-c.a"
+	install -D -m 0644 "$srcdir/protobuf-c/protobuf-c.h" "$MUSL/include/protobuf-c/protobuf-c.h"
+	musl_write_pc libprotobuf-c "Protocol Buffers C runtime" "${version%%-*}" -lprotobuf-c
+}
+
+musl_build_libcap2() { # libcap.a alone (no psx, no tools, no Go, no PAM)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$srcdir/libcap" libcap.a \
+		CC=musl-gcc BUILD_CC=gcc COPTS="$MUSL_CFLAGS" SHARED=no GOLANG=no PAM_CAP=no PTHREADS=no
+	install -D -m 0644 "$srcdir/libcap/libcap.a" "$MUSL/lib/libcap.a"
+	install -D -m 0644 "$srcdir/libcap/include/sys/capability.h" "$MUSL/include/sys/capability.h"
+	local v=${version#*:}
+	musl_write_pc libcap "Linux capabilities library" "${v%%-*}" -lcap
+}
+
+musl_configure() { # autotools configure for musl, static only
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL CC=musl-gcc CFLAGS="$MUSL_CFLAGS" \
+		CPPFLAGS="-isystem $MUSL/include" LDFLAGS= LIBS= \
+		"$srcdir/configure" --prefix="$MUSL" --libdir="$MUSL/lib" \
+		--enable-static --disable-shared --disable-dependency-tracking --enable-silent-rules "$@"
+}
+
+musl_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -j"$(nproc 2>/dev/null || echo 2)" "$@"; }
+
+musl_build_libseccomp() {
+	musl_configure --disable-python
+	musl_make -C src libseccomp.la
+	musl_make -C src install-libLTLIBRARIES
+	musl_make -C include install-includeHEADERS
+	musl_make install-pkgconfDATA
+}
+
+musl_build_libnl3() { # libnl-3 and libnl-route-3 only (no CLI, no genl/nf/xfrm/idiag)
+	musl_configure --disable-cli --disable-debug
+	musl_make lib/libnl-3.la lib/libnl-route-3.la
+	local h hdrs=()
+	for h in netlink netlink_route netlink_route_act netlink_route_cls netlink_route_cls_ematch \
+		netlink_route_link netlink_route_qdisc; do
+		hdrs+=("install-libnlinclude_${h}HEADERS")
+	done
+	musl_make install-libLTLIBRARIES lib_LTLIBRARIES="lib/libnl-3.la lib/libnl-route-3.la" \
+		install-pkgconfigDATA pkgconfig_DATA="libnl-3.0.pc libnl-route-3.0.pc" "${hdrs[@]}"
+}
+
+musl_build_util-linux() { # libmount + libblkid
+	musl_configure "${UL_CONFIGURE_ARGS[@]}"
+	musl_make libblkid.la libmount.la
+	musl_make install-usrlib_execLTLIBRARIES install-pkgconfigDATA \
+		install-nodist_blkidincHEADERS install-nodist_mountincHEADERS
+}
+
+musl_write_pc() { # NAME DESCRIPTION VERSION LIBS
+	install -d "$MUSL/lib/pkgconfig"
+	cat >"$MUSL/lib/pkgconfig/$1.pc" <<EOF
+prefix=\${pcfiledir}/../..
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: $1
+Description: $2 (static, musl; built by ember's scripts/setup.sh)
+Version: $3
+Libs: -L\${libdir} $4
+Cflags: -I\${includedir}
+EOF
+}
+
+musl_build() { # SRCPKG WANTED-VERSION STAMP
+	local pkg=$1 want=$2 stamp=$3
+	local logf="$DEPS/musl-$pkg-build.log"
+	local dsc version srcdir bdir
+	: >"$logf"
+	dsc=$(fetch_source "$pkg" "$want" "$logf") || fail_with_log "fetching the $pkg source" "$logf"
+	version=$(sed -n 's/^Version: *//p' "$dsc" | head -n1)
+	srcdir="$DEPS/src/$pkg-${version#*:}"
+	bdir="$DEPS/build/musl-$pkg"
+
+	set +e
+	(
+		set -e
+		rm -rf "$bdir" "$MUSL/lib/pkgconfig/${MUSL_PC[$pkg]}.pc"
+		rm -f "$MUSL/.stamp-$pkg-"*
+		unpack_source "$dsc" "$srcdir"
+		mkdir -p "$bdir"
+		cd "$bdir"
+		echo "+ build $pkg $version with musl-gcc"
+		"musl_build_$pkg"
+		rm -f "$MUSL"/lib/*.la
+		# Relocatable .pc files: the checkout may move.
+		sed -i -e "s|$MUSL|\${pcfiledir}/../..|g" "$MUSL"/lib/pkgconfig/*.pc
+	) >>"$logf" 2>&1
+	local rc=$?
+	set -e
+	((rc == 0)) || fail_with_log "building $pkg with musl" "$logf"
+	[[ -f $MUSL/lib/pkgconfig/${MUSL_PC[$pkg]}.pc ]] ||
+		fail_with_log "installing $pkg for musl (${MUSL_PC[$pkg]}.pc missing)" "$logf"
+	printf '%s (debian source %s) recipe %s\n' "$pkg" "$version" "$MUSL_RECIPE" >"$stamp"
+	rm -rf "$srcdir" "$bdir"
+}
+
+musl_stamp() { # SRCPKG -> path of its stamp file
+	local want
+	want=$(src_version "${MUSL_DEV_PKG[$1]}")
+	[[ -n $want ]] || want=unknown
+	printf '%s\n' "$MUSL/.stamp-$1-${want//[:\/]/_}-r$MUSL_RECIPE"
+}
+
+musl_done() { [[ -f $(musl_stamp "$1") && -f $MUSL/lib/pkgconfig/${MUSL_PC[$1]}.pc ]]; }
+
+ensure_musl_libs() {
+	command -v musl-gcc >/dev/null 2>&1 || return 0 # the guest binaries fall back to glibc
+	local pkg todo=()
+	for pkg in "${MUSL_ORDER[@]}"; do musl_done "$pkg" || todo+=("$pkg"); done
+	((${#todo[@]})) || return 0
+
+	mkdir -p "$DEPS" "$MUSL"
+	exec 9>"$DEPS/.setup.lock"
+	flock 9 # another setup.sh may be building right now
+	musl_kernel_headers
+	for pkg in "${todo[@]}"; do
+		musl_done "$pkg" && continue
+		log "building $pkg with musl for the guest agent (once)"
+		musl_build "$pkg" "$(src_version "${MUSL_DEV_PKG[$pkg]}")" "$(musl_stamp "$pkg")"
+	done
+	# Keep only the downloaded source files (offline rebuilds) and the prefix.
+	rm -rf "$DEPS/build" "$DEPS/apt/lists" "$DEPS/apt/cache"
+	exec 9>&-
+}
+
+# --------------------------------------------------------------------------
 main() {
 	local -a groups=()
 	local g
@@ -352,6 +547,7 @@ main() {
 	for g in "${groups[@]}"; do
 		if [[ $g == build ]]; then
 			ensure_static_util_linux
+			ensure_musl_libs
 			break
 		fi
 	done

@@ -411,9 +411,8 @@ _noreturn_ void ct_child_main(struct ct_plan *p)
 		CHECK(unshare(CLONE_NEWCGROUP), CT_STEP_SETNS, CT_NS_CGROUP);
 
 	for (size_t i = 0; i < plan->n_rlimits; i++)
-		CHECK(setrlimit((__rlimit_resource_t)plan->rlimits[i].resource,
-				&plan->rlimits[i].lim),
-		      CT_STEP_RLIMIT, (int)i);
+		CHECK(setrlimit(plan->rlimits[i].resource, &plan->rlimits[i].lim), CT_STEP_RLIMIT,
+		      (int)i);
 
 	if (plan->hostname)
 		CHECK(sethostname(plan->hostname, c_strlen(plan->hostname)), CT_STEP_HOSTNAME, -1);
