@@ -348,11 +348,14 @@ static void setup_stdio(void)
 static void switch_user(void)
 {
 	int where = 0;
-	CHECK(setgroups(plan->n_groups, plan->groups), CT_STEP_USER, -1);
+	/* Raw system calls: libc's setgroups/set*id apply the change to every thread libc knows
+	 * of (musl's __synccall, glibc's setxid signal), here the agent's threads at clone time,
+	 * which this child does not have. */
+	CHECK(syscall(SYS_setgroups, plan->n_groups, plan->groups), CT_STEP_USER, -1);
 	/* issue 7: keep-caps around the uid change (reference §7.3 step 17) */
 	check_security(security_child_before_setuid(&plan->sec, &where), &where);
-	CHECK(setresgid(plan->gid, plan->gid, plan->gid), CT_STEP_USER, -1);
-	CHECK(setresuid(plan->uid, plan->uid, plan->uid), CT_STEP_USER, -1);
+	CHECK(syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid), CT_STEP_USER, -1);
+	CHECK(syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid), CT_STEP_USER, -1);
 	check_security(security_child_after_setuid(&plan->sec, &where), &where);
 }
 
@@ -373,8 +376,8 @@ _noreturn_ void ct_child_main(struct ct_plan *p)
 		if (n != 1)
 			child_fail(CT_STEP_SYNC, -1, n < 0 ? errno : EPIPE);
 		close(plan->sync_fd);
-		CHECK(setresgid(0, 0, 0), CT_STEP_USER, -1);
-		CHECK(setresuid(0, 0, 0), CT_STEP_USER, -1);
+		CHECK(syscall(SYS_setresgid, 0, 0, 0), CT_STEP_USER, -1);
+		CHECK(syscall(SYS_setresuid, 0, 0, 0), CT_STEP_USER, -1);
 	}
 
 	/* Through the agent's /proc, before the container's mount namespace hides it. */
