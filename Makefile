@@ -9,7 +9,8 @@ MESON_ARGS ?=
 export PKG_CONFIG_PATH := $(CURDIR)/.deps/prefix/lib/pkgconfig
 
 ifeq ($(CI),true)
-MESON_ARGS += -Dwerror=true
+# CI never falls back to a glibc guest agent silently.
+MESON_ARGS += -Dwerror=true -Dguest_libc=musl
 endif
 
 .PHONY: all setup build test test-main test-sanitize test-fuzz run image bench clean format
@@ -70,6 +71,7 @@ image: build
 bench: setup-test build
 	bash bench/run.sh $(BUILD)
 	bash bench/container.sh $(BUILD)
+	bash bench/size.sh $(BUILD)
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
