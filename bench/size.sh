@@ -19,9 +19,10 @@ if [[ ! -x $glibc ]]; then
 	exit 1
 fi
 tmp=$(mktemp -d /tmp/ember-size.XXXXXX)
-pids=()
+agents=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	# unshare --fork ignores SIGTERM while it waits: the agents themselves are stopped.
+	for p in "${agents[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -39,26 +40,34 @@ echo "| ember-init | musl | $si bytes ($(kib "$si") KiB) |"
 
 # Idle memory: each agent alone in its pid/mount/net namespaces with a private /run.
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-idle() { # BINARY NAME -> "VmRSS RssAnon RssFile"
+idle() { # BINARY NAME; sets rss anon file (KiB)
 	local sock=$tmp/$2.sock
 	unshare -pmnf --mount-proc sh -c "mount -t tmpfs tmpfs /run && \
 		EMBER_CMDLINE_FILE=/dev/null exec '$1' --listen unix://$sock --log-level warn" \
 		2>"$tmp/$2.log" &
-	local outer=$! pid=""
-	pids+=("$outer")
+	local outer=$! pid="" up=0
 	for _ in $(seq 200); do
-		[[ -S $sock ]] && "$build/tools/emberctl/emberctl" -a "unix://$sock" -t 5 check \
-			>/dev/null 2>&1 && break
+		if [[ -z $pid ]]; then
+			pid=$(pgrep -P "$outer" || true) # sh -c, then the agent it execs
+			[[ -z $pid ]] || agents+=("$pid")
+		fi
+		if [[ -n $pid && -S $sock ]] &&
+			"$build/tools/emberctl/emberctl" -a "unix://$sock" -t 5 check >/dev/null 2>&1; then
+			up=1
+			break
+		fi
 		sleep 0.05
 	done
-	pid=$(pgrep -P "$outer" | head -n1)
-	[[ -n $pid ]] || { echo "size.sh: $2 did not start: $(cat "$tmp/$2.log")" >&2; exit 1; }
+	((up)) || { echo "size.sh: $2 did not start: $(cat "$tmp/$2.log")" >&2; exit 1; }
 	sleep 0.5 # let start-up work (the first uevent/netlink reads) settle
-	echo "$(status_kib "$pid" VmRSS) $(status_kib "$pid" RssAnon) $(status_kib "$pid" RssFile)"
-	kill "$outer" 2>/dev/null || true
+	rss=$(status_kib "$pid" VmRSS) anon=$(status_kib "$pid" RssAnon) file=$(status_kib "$pid" RssFile)
+	kill "$pid"
+	wait "$outer" || true
 }
-read -r gr ga gf < <(idle "$glibc" glibc)
-read -r mr ma mf < <(idle "$musl" musl)
+idle "$glibc" glibc
+gr=$rss ga=$anon gf=$file
+idle "$musl" musl
+mr=$rss ma=$anon mf=$file
 echo
 echo "| ember-agent idle (after Health.Check) | VmRSS | RssAnon | RssFile |"
 echo "|---|---|---|---|"
