@@ -19,8 +19,9 @@ mkdir -p "$(dirname "$dir")"
 exec 8>"$dir.lock"
 flock 8
 
-# Only the musl prefix: never the glibc prefix the Makefile exports, nor the system's .pc files.
-unset PKG_CONFIG_PATH
+# Only the musl prefix: never the glibc prefix the Makefile exports, nor the system's .pc files;
+# and no compiler or flags meant for the glibc build.
+unset PKG_CONFIG_PATH CC CFLAGS CPPFLAGS LDFLAGS LIBS
 export PKG_CONFIG_LIBDIR=$musl/lib/pkgconfig
 
 config="musl=$musl werror=$werror buildtype=$buildtype"
