@@ -98,48 +98,6 @@ struct process *process_lookup_or_reply(struct rpc_call *call, const char *cid, 
 	return p;
 }
 
-static int rm_rf_at(int dfd, const char *name, dev_t dev, int depth)
-{
-	struct stat st;
-	if (depth > 64)
-		return -ELOOP;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EBUSY; /* a mount point: never delete what another fs holds */
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	int r = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-			continue;
-		int k = rm_rf_at(dirfd(d), e->d_name, dev, depth + 1);
-		if (k < 0 && r == 0)
-			r = k;
-	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-		r = -errno;
-	return r;
-}
-
-int rm_rf_same_fs(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return rm_rf_at(AT_FDCWD, path, st.st_dev, 0);
-}
-
 int sandbox_setup(struct agent *a)
 {
 	struct sandbox *sb = calloc(1, sizeof(*sb));

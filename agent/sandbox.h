@@ -177,8 +177,6 @@ struct process *process_find(struct container *c, const char *exec_id);
 struct process *process_lookup_or_reply(struct rpc_call *call, const char *cid,
 					const char *exec_id);
 struct container *container_lookup_or_reply(struct rpc_call *call, const char *cid);
-/* Removes directories below path without crossing into other filesystems. */
-int rm_rf_same_fs(const char *path);
 
 /* ---- reaper.c: processes ---- */
 

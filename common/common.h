@@ -346,6 +346,9 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Writes s (no newline added) with one write(); for sysfs/procfs/cgroupfs files. */
 int write_file(const char *path, const char *s);
 int mkdir_p(const char *path, mode_t mode);
+/* Removes path and what is below it without crossing into other filesystems: a mount point
+ * below is left (-EBUSY reported, the rest still removed); symlinks are not followed. */
+int rm_rf_same_fs(const char *path);
 /* Full write/read loops on a blocking fd (EINTR-safe). */
 int loop_write(int fd, const void *buf, size_t len);
 ssize_t loop_read(int fd, void *buf, size_t len);

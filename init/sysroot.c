@@ -11,8 +11,6 @@
 #define LOG_SUBSYSTEM "init"
 #include "init/init.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -115,35 +113,6 @@ static int mount_root(const struct init_config *cfg, const char **fstype_used)
 	return r;
 }
 
-/* Deletes what is on the initramfs below dirfd, staying on its device (the moved mounts and
- * the new root are other devices). Best effort: what cannot go only costs memory. */
-static void free_initramfs(int dirfd, dev_t dev)
-{
-	DIR *d = fdopendir(dirfd);
-	if (!d) {
-		close(dirfd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-			continue;
-		struct stat st;
-		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd, e->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
-				free_initramfs(sub, dev);
-			(void)unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
-		} else {
-			(void)unlinkat(dirfd, e->d_name, 0);
-		}
-	}
-	closedir(d);
-}
-
 int sysroot_switch(struct init_config *cfg)
 {
 	static const char *const moved[] = {"/dev", "/proc", "/sys", "/run"};
@@ -200,11 +169,9 @@ int sysroot_switch(struct init_config *cfg)
 		 fstype, cfg->sysroot_rw ? "" : ", read-only",
 		 (unsigned long long)((now_monotonic_ns() - t0) / NSEC_PER_MSEC), init);
 
-	if (lstat("/", &st) == 0) {
-		int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0)
-			free_initramfs(fd, st.st_dev);
-	}
+	/* The initramfs' files would otherwise stay in RAM. Best effort: "/" itself and the
+	 * new root (another filesystem) stay, which is what rm_rf_same_fs reports here. */
+	(void)rm_rf_same_fs("/");
 	if (chdir(INIT_SYSROOT_DIR) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
 	    chroot(".") < 0 || chdir("/") < 0) {
 		/* Half way: the initramfs is gone, nothing to go back to. */
